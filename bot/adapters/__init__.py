@@ -1,0 +1,1 @@
+"""Adapters translate between a platform and the engine; nothing else."""

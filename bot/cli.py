@@ -1,0 +1,108 @@
+"""The `bot` command."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from .config import ConfigError, Settings
+from .content import ContentError, check_content
+from .embedded_redis import EmbeddedRedisError
+
+log = logging.getLogger("bot")
+
+
+def _quiet_libraries() -> None:
+    # transitions logs every state entry at INFO.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .chat import run_chat
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The conversation owns the terminal: logs go to a file in the data directory.
+    logging.basicConfig(
+        filename=settings.data_dir / "bot.log", level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    _quiet_libraries()
+    return asyncio.run(run_chat(settings, user=args.user, interactive=sys.stdin.isatty()))
+
+
+def cmd_content_check(args: argparse.Namespace) -> int:
+    content_dir = Path(args.dir) if args.dir else _settings().content_dir
+    problems = check_content(content_dir)
+    for problem in problems:
+        print(f"{content_dir / problem.file}: {problem.field or '(file)'}: {problem.message}")
+    if problems:
+        print(f"{len(problems)} problem(s) in {content_dir}", file=sys.stderr)
+        return 1
+    print(f"content OK: {content_dir}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import run_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _quiet_libraries()
+    return run_server(_settings(), port=args.port)
+
+
+def cmd_diagram(args: argparse.Namespace) -> int:
+    from .machine import mermaid_diagram
+
+    print(mermaid_diagram(), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot", description="情報セキュリティ相談窓口ボット")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal (one line per message)")
+    chat.add_argument("--user", default=getpass.getuser(), help="who you are in the chat (default: your login)")
+    chat.set_defaults(func=cmd_chat)
+
+    content = commands.add_parser("content", help="content tools")
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    check = content_commands.add_parser("check", help="validate every file under content/")
+    check.add_argument("--dir", help="content directory (default: BOT_CONTENT_DIR or the project's content/)")
+    check.set_defaults(func=cmd_content_check)
+
+    serve = commands.add_parser("serve", help="run the web server (health check now; Slack and LINE next)")
+    serve.add_argument("--port", type=int, default=None, help="port (default: $PORT, else 3000)")
+    serve.set_defaults(func=cmd_serve)
+
+    diagram = commands.add_parser("diagram", help="print the conversation state machine as Mermaid")
+    diagram.set_defaults(func=cmd_diagram)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, EmbeddedRedisError) as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
+    except ContentError as exc:
+        print("bot: the content has problems (run `bot content check`):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

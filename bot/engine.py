@@ -1,0 +1,141 @@
+"""The engine: one inbound event in, the replies for it out.
+
+For each event: read the conversation (one round trip, which also tells
+whether this event id was handled before), decide which trigger the event
+means, run it on the shared state machine, then commit the new record and the
+flow's writes atomically. If another event for the same user committed in
+between, the whole step is re-run on the fresh record, so nothing is lost or
+counted twice; replies are only returned for a committed step.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from redis.exceptions import RedisError
+
+from .content import Content
+from .conversation import INITIAL_STATE, Conversation, Services
+from .events import Action, EventKind, IncomingEvent
+from .flows import Flow
+from .machine import DEFAULT_FLOWS, build_machine
+from .replies import Reply, Text
+from .store import CommitOutcome, Store
+from .understanding import match_command, match_topic, pick_offered
+
+log = logging.getLogger(__name__)
+
+JST = ZoneInfo("Asia/Tokyo")
+MAX_ATTEMPTS = 5
+
+# Typed commands -> triggers. `back` outside a flow that handles it means the menu.
+COMMAND_TRIGGERS = {
+    "menu": "show_menu",
+    "cancel": "cancel",
+    "help": "show_help",
+    "back": "back",
+    "restart": "restart_diagnosis",
+}
+TOPIC_TRIGGERS = {
+    "diagnosis": "start_diagnosis",
+    "history": "show_history",
+}
+
+
+def now_jst() -> datetime:
+    return datetime.now(JST)
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        content: Content,
+        store: Store,
+        clock: Callable[[], datetime] = now_jst,
+        flows: tuple[Flow, ...] = DEFAULT_FLOWS,
+    ):
+        self.content = content
+        self.store = store
+        self.machine = build_machine(flows)
+        self._triggers = {state: frozenset(self.machine.get_triggers(state)) for state in self.machine.states}
+        self.services = Services(content=content, store=store, clock=clock, flows=flows)
+
+    async def handle(self, event: IncomingEvent) -> list[Reply]:
+        """The replies to send for this event; empty when it was already handled."""
+        try:
+            return await self._handle(event)
+        except RedisError as exc:
+            log.error("store unavailable while handling %s for %s: %r", event.kind.value, event.who, exc)
+            return [Text(self.content.texts["error.store_unavailable"])]
+        except ConcurrentUpdateError:
+            log.warning("gave up after %d conflicting updates for %s", MAX_ATTEMPTS, event.who)
+            return [Text(self.content.texts["error.busy"])]
+        except Exception:
+            log.exception("failed to handle %s for %s", event, event.who)
+            return [Text(self.content.texts["error.unexpected"])]
+
+    async def _handle(self, event: IncomingEvent) -> list[Reply]:
+        for _ in range(MAX_ATTEMPTS):
+            snapshot = await self.store.read(event.who, platform_event_id=event.event_id)
+            if snapshot.already_handled:
+                log.info("event %s for %s already handled; ignored", event.event_id, event.who)
+                return []
+            conv = Conversation(snapshot, self.services)
+            if conv.saved_state not in self.machine.states:
+                conv.saved_state = INITIAL_STATE
+            await self._run(conv, event)
+            record = conv.to_record(now=self.services.clock())
+            outcome = await self.store.commit(snapshot, record, platform_event_id=event.event_id, ops=conv.ops)
+            if outcome is CommitOutcome.COMMITTED:
+                return conv.out.replies
+            if outcome is CommitOutcome.DUPLICATE:
+                log.info("event %s for %s handled concurrently; ignored", event.event_id, event.who)
+                return []
+            log.debug("conflicting update for %s; retrying", event.who)
+        raise ConcurrentUpdateError(str(event.who))
+
+    async def _run(self, conv: Conversation, event: IncomingEvent) -> None:
+        trigger, args = self.route(conv, event)
+        self.machine.add_model(conv, initial=conv.saved_state)
+        try:
+            done = await conv.trigger(trigger, *args)
+            if not done:  # every transition's conditions refused
+                await conv.trigger("not_understood")
+        finally:
+            self.machine.remove_model(conv)
+
+    def _allowed(self, state: str, trigger: str) -> bool:
+        return trigger in self._triggers[state]
+
+    def route(self, conv: Conversation, event: IncomingEvent) -> tuple[str, tuple[str, ...]]:
+        """Which trigger (and arguments) this event means in the conversation's state."""
+        state = conv.saved_state
+        if event.kind is EventKind.START:
+            return "start", ()
+        if event.kind is EventKind.ACTION:
+            return self._route_action(state, event.action)
+        picked = pick_offered(event.text, conv.offered)
+        if picked is not None:
+            return self._route_action(state, picked)
+        phrases = self.content.phrases
+        command = match_command(event.text, phrases)
+        if command is not None:
+            trigger = COMMAND_TRIGGERS[command]
+            return (trigger, ()) if self._allowed(state, trigger) else ("show_menu", ())
+        topic = match_topic(event.text, phrases)
+        if topic is not None and self._allowed(state, TOPIC_TRIGGERS[topic]):
+            return TOPIC_TRIGGERS[topic], ()
+        return "not_understood", ()
+
+    def _route_action(self, state: str, value: str) -> tuple[str, tuple[str, ...]]:
+        action = Action.parse(value)
+        if not self._allowed(state, action.trigger):
+            return "stale_choice", ()
+        return action.trigger, action.args
+
+
+class ConcurrentUpdateError(Exception):
+    """Other events for the same user kept committing first."""

@@ -1,0 +1,137 @@
+"""What the self-check result and the history look like, as neutral replies."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..conversation import Conversation
+from ..events import action_value
+from ..replies import Card, Choice, Field
+from ..scoring import NOT_DONE, PARTIAL, UNKNOWN, DiagnosisScore, weakest_items
+
+
+def result_record(score: DiagnosisScore, *, at: datetime) -> dict[str, Any]:
+    """The result as kept in the user's history (no expiry)."""
+    return {
+        "at": at.isoformat(timespec="seconds"),
+        "total": score.total,
+        "categories": {c.id: c.score for c in score.categories},
+        "answers": list(score.answers),
+    }
+
+
+def _date(at: datetime | str) -> str:
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return f"{moment.year}年{moment.month}月{moment.day}日"
+
+
+def _signed(diff: int) -> str:
+    return f"+{diff}" if diff > 0 else str(diff)
+
+
+def _change(conv: Conversation, total: int, previous: dict[str, Any] | None) -> str:
+    if previous is None:
+        return conv.text("result.first_time")
+    diff = total - previous["total"]
+    return conv.text("result.change", diff=_signed(diff), date=_date(previous["at"]))
+
+
+def _points(conv: Conversation, score: int, maximum: int) -> str:
+    return conv.text("result.points", score=score, max=maximum)
+
+
+def _ratio(score: int, maximum: int) -> float:
+    return max(0.0, score / maximum) if maximum else 0.0
+
+
+def _score_card(conv: Conversation, score: DiagnosisScore, previous: dict[str, Any] | None, at: datetime) -> Card:
+    fields = [Field(conv.text("result.total_label"), _points(conv, score.total, score.max_total),
+                    _ratio(score.total, score.max_total))]
+    fields += [Field(c.name, _points(conv, c.score, c.max_score), _ratio(c.score, c.max_score))
+               for c in score.categories]
+    return Card(
+        title=conv.text("result.title"),
+        fields=tuple(fields),
+        body=_change(conv, score.total, previous),
+        footer=conv.text("result.footer", date=_date(at)),
+    )
+
+
+def _weak_items_text(conv: Conversation, score: DiagnosisScore) -> str:
+    checklist = conv.content.checklist
+    weakest = weakest_items(score)
+    if not weakest:
+        return conv.text("result.all_done")
+    blocks = [conv.text("result.weak_heading")]
+    for no in weakest:
+        item = checklist.item(no)
+        blocks.append(conv.text(
+            "result.weak_item", no=no, topic=item.topic,
+            answer=checklist.answers[score.answers[no - 1]].label, countermeasure=item.countermeasure))
+    return "\n\n".join(blocks)
+
+
+def _unknown_items_text(conv: Conversation, score: DiagnosisScore) -> str | None:
+    unknown = score.items_answered(UNKNOWN)
+    if not unknown:
+        return None
+    checklist = conv.content.checklist
+    blocks = [conv.text("result.unknown_heading", count=len(unknown))]
+    for no in unknown:
+        item = checklist.item(no)
+        blocks.append(conv.text("result.unknown_item", no=no, topic=item.topic, how_to_check=item.how_to_check))
+    return "\n\n".join(blocks)
+
+
+def _security_action_text(conv: Conversation, score: DiagnosisScore) -> str:
+    action = conv.content.security_action
+    checklist = conv.content.checklist
+    missing = [no for no in action.one_star_items if score.answers[no - 1] in (PARTIAL, NOT_DONE, UNKNOWN)]
+    if missing:
+        topics = "、".join(f"No.{no} {checklist.item(no).topic}" for no in missing)
+        one_star = conv.text("result.one_star_todo", items=topics)
+    else:
+        one_star = conv.text("result.one_star_ready")
+    steps = "\n".join(f"・{step}" for step in action.two_star_steps)
+    return conv.text(
+        "result.security_action",
+        one_star_name=action.one_star_name, one_star_requirement=action.one_star_requirement,
+        one_star_status=one_star,
+        two_star_name=action.two_star_name, two_star_requirement=action.two_star_requirement,
+        two_star_steps=steps, url=action.url,
+    )
+
+
+def render_result(conv: Conversation, score: DiagnosisScore, *, previous: dict[str, Any] | None,
+                  at: datetime) -> None:
+    conv.out.add(_score_card(conv, score, previous, at))
+    conv.out.text(_weak_items_text(conv, score))
+    unknown = _unknown_items_text(conv, score)
+    if unknown:
+        conv.out.text(unknown)
+    conv.out.text(_security_action_text(conv, score))
+    conv.out.choices(conv.text("result.next_prompt", total=score.total), [
+        Choice(conv.text("diagnosis.menu_history"), action_value("show_history")),
+        Choice(conv.text("result.again"), action_value("restart_diagnosis")),
+        Choice(conv.text("result.menu"), action_value("show_menu")),
+    ])
+
+
+def render_history(conv: Conversation, results: list[dict[str, Any]], *, shown: int = 10) -> None:
+    """Newest first; `results` is oldest first and may hold one more than is shown (for its change)."""
+    if not results:
+        conv.out.text(conv.text("history.empty"))
+    else:
+        rows = []
+        for i in range(len(results) - 1, max(len(results) - 1 - shown, -1), -1):
+            result = results[i]
+            moment = datetime.fromisoformat(result["at"])
+            change = (conv.text("history.change", diff=_signed(result["total"] - results[i - 1]["total"]))
+                      if i > 0 else "")
+            rows.append(conv.text("history.row", date=_date(moment), time=moment.strftime("%H:%M"),
+                                  total=result["total"], change=change))
+        conv.out.text(conv.text("history.title") + "\n" + "\n".join(rows))
+    conv.out.choices(conv.text("history.prompt"), [
+        Choice(conv.text("diagnosis.menu_start"), action_value("start_diagnosis")),
+        Choice(conv.text("result.menu"), action_value("show_menu")),
+    ])

@@ -1,0 +1,64 @@
+"""The main menu and what works from anywhere: menu, help, cancel, not understood.
+
+Its transitions come last when flows are combined: a flow that needs its own
+handling of, say, `cancel` declares it and is matched first.
+"""
+from __future__ import annotations
+
+from ..conversation import Conversation
+from ..events import action_value
+from ..replies import Choice
+from . import Flow, hint_key, menu_choices, on, reprompt
+
+MENU = "menu"
+
+
+def help_entry(conv: Conversation) -> list[Choice]:
+    return [Choice(conv.text("menu.help"), action_value("show_help"))]
+
+
+async def send_menu(conv: Conversation, *_: str) -> None:
+    conv.out.choices(conv.text("menu.prompt"), menu_choices(conv))
+
+
+async def welcome(conv: Conversation, *_: str) -> None:
+    conv.out.text(conv.text("menu.welcome"))
+    await send_menu(conv)
+
+
+async def send_help(conv: Conversation, *_: str) -> None:
+    conv.out.text(conv.text("help.body"))
+    await reprompt(conv)
+
+
+async def cancelled(conv: Conversation, *_: str) -> None:
+    conv.out.text(conv.text("menu.cancelled"))
+    await send_menu(conv)
+
+
+async def not_understood(conv: Conversation, *_: str) -> None:
+    key = hint_key(conv) or "menu.not_understood"
+    conv.out.text(conv.text(key))
+    await reprompt(conv)
+
+
+async def stale_choice(conv: Conversation, *_: str) -> None:
+    conv.out.text(conv.text("menu.stale_choice"))
+    await reprompt(conv)
+
+
+FLOW = Flow(
+    name="menu",
+    states=(MENU,),
+    transitions=(
+        {"trigger": "start", "source": "*", "dest": MENU, "after": on(welcome)},
+        {"trigger": "show_menu", "source": "*", "dest": MENU, "after": on(send_menu)},
+        {"trigger": "show_help", "source": "*", "dest": None, "after": on(send_help)},
+        {"trigger": "cancel", "source": "*", "dest": MENU, "after": on(cancelled)},
+        {"trigger": "not_understood", "source": "*", "dest": None, "after": on(not_understood)},
+        {"trigger": "stale_choice", "source": "*", "dest": None, "after": on(stale_choice)},
+    ),
+    reprompts={MENU: send_menu},
+    hints={MENU: "menu.not_understood"},
+    menu_entries=help_entry,
+)

@@ -1,0 +1,82 @@
+"""The platform-neutral reply model.
+
+Flows say what to show; each adapter decides how (plain text with numbered
+choices locally, Block Kit in Slack, quick replies and Flex in LINE).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    # What the engine receives back when this choice is picked: "trigger" or
+    # "trigger:arg:arg" (see bot.events.Action).
+    value: str
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Choices:
+    prompt: str
+    options: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class Progress:
+    current: int
+    total: int
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+    # For bar-like rendering: the share of the maximum this value reaches (0..1), if any.
+    ratio: float | None = None
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    fields: tuple[Field, ...] = ()
+    body: str = ""
+    footer: str = ""
+
+
+@dataclass(frozen=True)
+class Image:
+    path: Path
+    alt_text: str
+
+
+Reply = Text | Choices | Progress | Card | Image
+
+
+@dataclass
+class Outbox:
+    """Replies collected while handling one event."""
+
+    replies: list[Reply] = field(default_factory=list)
+
+    def text(self, text: str) -> None:
+        self.replies.append(Text(text))
+
+    def choices(self, prompt: str, options: list[Choice] | tuple[Choice, ...]) -> None:
+        self.replies.append(Choices(prompt, tuple(options)))
+
+    def add(self, reply: Reply) -> None:
+        self.replies.append(reply)
+
+    def last_choices(self) -> Choices | None:
+        for reply in reversed(self.replies):
+            if isinstance(reply, Choices):
+                return reply
+        return None
