@@ -61,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_diagram(args: argparse.Namespace) -> int:
     from .machine import mermaid_diagram
 
-    print(mermaid_diagram(), end="")
+    print(mermaid_diagram())
     return 0
 
 

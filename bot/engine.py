@@ -6,10 +6,18 @@ means, run it on the shared state machine, then commit the new record and the
 flow's writes atomically. If another event for the same user committed in
 between, the whole step is re-run on the fresh record, so nothing is lost or
 counted twice; replies are only returned for a committed step.
+
+Within one process, events for the same user also wait for each other (a lock
+per conversation, taken before the read), so a burst of clicks is handled in
+turn instead of racing; the commit's version check is what keeps two
+processes from overwriting each other.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
+import weakref
 from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -28,7 +36,7 @@ from .understanding import match_command, match_topic, pick_offered
 log = logging.getLogger(__name__)
 
 JST = ZoneInfo("Asia/Tokyo")
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
 
 # Typed commands -> triggers. `back` outside a flow that handles it means the menu.
 COMMAND_TRIGGERS = {
@@ -62,11 +70,19 @@ class Engine:
         self.machine = build_machine(flows)
         self._triggers = {state: frozenset(self.machine.get_triggers(state)) for state in self.machine.states}
         self.services = Services(content=content, store=store, clock=clock, flows=flows)
+        self._locks: weakref.WeakValueDictionary[object, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock_for(self, who: object) -> asyncio.Lock:
+        lock = self._locks.get(who)
+        if lock is None:
+            lock = self._locks[who] = asyncio.Lock()
+        return lock
 
     async def handle(self, event: IncomingEvent) -> list[Reply]:
         """The replies to send for this event; empty when it was already handled."""
         try:
-            return await self._handle(event)
+            async with self._lock_for(event.who):
+                return await self._handle(event)
         except RedisError as exc:
             log.error("store unavailable while handling %s for %s: %r", event.kind.value, event.who, exc)
             return [Text(self.content.texts["error.store_unavailable"])]
@@ -78,7 +94,10 @@ class Engine:
             return [Text(self.content.texts["error.unexpected"])]
 
     async def _handle(self, event: IncomingEvent) -> list[Reply]:
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                # Another process wrote first; back off a little, at random, before re-reading.
+                await asyncio.sleep(random.uniform(0, 0.005 * 2 ** attempt))
             snapshot = await self.store.read(event.who, platform_event_id=event.event_id)
             if snapshot.already_handled:
                 log.info("event %s for %s already handled; ignored", event.event_id, event.who)

@@ -1,6 +1,8 @@
 """All flows combined into one conversation state machine, built once."""
 from __future__ import annotations
 
+from typing import Any
+
 from transitions.extensions.asyncio import AsyncMachine
 
 from .conversation import INITIAL_STATE
@@ -12,30 +14,27 @@ from .flows import diagnosis, menu
 DEFAULT_FLOWS: tuple[Flow, ...] = (diagnosis.FLOW, menu.FLOW)
 
 
+def _definition(flows: tuple[Flow, ...]) -> dict[str, Any]:
+    return {
+        "states": [state for flow in flows for state in flow.states],
+        "transitions": [transition for flow in flows for transition in flow.transitions],
+        "initial": INITIAL_STATE,
+        "auto_transitions": False,
+    }
+
+
 def build_machine(flows: tuple[Flow, ...] = DEFAULT_FLOWS) -> AsyncMachine:
-    return AsyncMachine(
-        model=None,
-        states=[state for flow in flows for state in flow.states],
-        transitions=[transition for flow in flows for transition in flow.transitions],
-        initial=INITIAL_STATE,
-        auto_transitions=False,
-        send_event=True,
-        ignore_invalid_triggers=False,
-    )
+    return AsyncMachine(model=None, send_event=True, ignore_invalid_triggers=False, **_definition(flows))
 
 
 def mermaid_diagram(flows: tuple[Flow, ...] = DEFAULT_FLOWS) -> str:
-    """The conversation machine as a Mermaid state diagram (docs/flows.md)."""
-    lines = ["stateDiagram-v2", f"    [*] --> {INITIAL_STATE}"]
-    states = [state for flow in flows for state in flow.states]
-    seen: set[str] = set()
-    for flow in flows:
-        for t in flow.transitions:
-            sources = states if t["source"] == "*" else [t["source"]]
-            for source in sources:
-                dest = t["dest"] or source
-                edge = f"    {source} --> {dest}: {t['trigger']}"
-                if edge not in seen:
-                    seen.add(edge)
-                    lines.append(edge)
-    return "\n".join(lines) + "\n"
+    """The conversation machine as a Mermaid state diagram, drawn by transitions itself."""
+    from transitions.extensions.diagrams import GraphMachine
+
+    class Drawing:
+        pass
+
+    drawing = Drawing()
+    GraphMachine(model=drawing, graph_engine="mermaid", show_conditions=True, title="Conversation",
+                 **_definition(flows))
+    return drawing.get_graph().draw(None)

@@ -1,0 +1,111 @@
+"""Shared fixtures: a real Redis, the real content, an engine with a settable clock.
+
+Redis: the server REDIS_URL names, else an embedded one started for the test
+session (the same code `bot chat` uses). Each test works under its own key
+prefix and removes its keys afterwards, so a shared server is left as found.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.local import LocalChat
+from bot.config import DEFAULT_CONTENT_DIR
+from bot.content import load_content
+from bot.embedded_redis import EmbeddedRedis
+from bot.engine import JST, Engine
+from bot.keys import Keys
+from bot.store import Store, connect
+
+_LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Any connection to a non-local address fails the test."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def check(address):
+        if isinstance(address, tuple) and address[0] not in _LOCAL_HOSTS:
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+
+    def guarded_connect(self, address):
+        check(address)
+        return real_connect(self, address)
+
+    def guarded_connect_ex(self, address):
+        check(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def content():
+    return load_content(DEFAULT_CONTENT_DIR)
+
+
+@pytest.fixture
+def key_prefix():
+    return f"test:{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def store(redis_url, key_prefix):
+    client = connect(redis_url)
+    yield Store(client, Keys(key_prefix))
+    keys = [key async for key in client.scan_iter(match=f"{key_prefix}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose(close_connection_pool=True)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    return Clock(datetime(2026, 11, 20, 10, 0, tzinfo=JST))
+
+
+@pytest.fixture
+def engine(content, store, clock):
+    return Engine(content=content, store=store, clock=clock)
+
+
+@pytest.fixture
+def chat(engine):
+    return LocalChat(engine, user="yamada")
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return DEFAULT_CONTENT_DIR.parent

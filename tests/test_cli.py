@@ -1,0 +1,78 @@
+"""The `bot` command as a user runs it, in a subprocess, on the embedded store."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+
+BIN = Path(sys.executable).parent
+
+
+def run(command: str, *, data_dir: Path, env: dict[str, str] | None = None, stdin: str | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "BOT_CONTENT_DIR")}
+    environment.update(PATH=f"{BIN}{os.pathsep}{environment.get('PATH', '')}", BOT_DATA_DIR=str(data_dir))
+    environment.update(env or {})
+    return subprocess.run(["bash", "-c", command], input=stdin, capture_output=True, text=True,
+                          env=environment, timeout=timeout)
+
+
+def test_scripted_self_check_ends_with_the_100_point_result_and_persists(tmp_path):
+    done = run("(echo 自社診断; yes 1 | head -25) | bot chat", data_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "合計　　　　　　　  100 / 100点" in done.stdout
+    assert done.stdout.rstrip().endswith("合計100点でした。次はどうしますか？\n"
+                                         "  1. 診断の履歴\n  2. もう一度診断する\n  3. メニューに戻る")
+    # The embedded server was stopped with the chat...
+    socket_path = tmp_path / "redis.sock"
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping()
+    # ...and the next run finds the result again.
+    later = run("bot chat", data_dir=tmp_path, stdin="履歴\n")
+    assert later.returncode == 0, later.stderr
+    assert "100点" in later.stdout.split("【自社診断の履歴】")[1]
+
+
+def test_paused_check_resumes_in_a_new_process(tmp_path):
+    first = run("bot chat", data_dir=tmp_path, stdin="自社診断\n1\n2\n3\nやめる\n")
+    assert "3/25問" in first.stdout
+    second = run("bot chat", data_dir=tmp_path, stdin="自社診断\n")
+    assert "No.4からです" in second.stdout
+
+
+def test_unreachable_redis_url_stops_start_up_naming_it(tmp_path):
+    result = run("bot chat", data_dir=tmp_path, env={"REDIS_URL": "redis://127.0.0.1:1/0"}, stdin="")
+    assert result.returncode == 2
+    assert "REDIS_URL=redis://127.0.0.1:1/0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_content_check_passes_on_the_project_content(tmp_path):
+    result = run("bot content check", data_dir=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "content OK" in result.stdout
+
+
+def test_content_check_points_at_file_and_field(tmp_path, project_root):
+    content_dir = tmp_path / "content"
+    shutil.copytree(project_root / "content", content_dir)
+    texts = content_dir / "texts.yaml"
+    texts.write_text(texts.read_text(encoding="utf-8").replace("No.{no} {question}", "No.{num} {question}"),
+                     encoding="utf-8")
+    result = run(f"bot content check --dir {content_dir}", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert f"{texts}: diagnosis.question: unknown placeholder(s) ['num']" in result.stdout
+
+
+def test_chat_refuses_to_start_on_broken_content(tmp_path, project_root):
+    content_dir = tmp_path / "content"
+    shutil.copytree(project_root / "content", content_dir)
+    (content_dir / "texts.yaml").write_text("menu.prompt: [\n", encoding="utf-8")
+    result = run("bot chat", data_dir=tmp_path, env={"BOT_CONTENT_DIR": str(content_dir)}, stdin="")
+    assert result.returncode == 2
+    assert "texts.yaml: not valid YAML" in result.stderr
