@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
+from typing import AsyncIterator, TextIO
 
 from .adapters.local import LocalChat, render_replies
 from .config import Settings
@@ -11,28 +13,44 @@ from .runtime import open_engine
 PROMPT = "あなた> "
 
 
-async def _read_line(interactive: bool) -> str | None:
+async def _lines(interactive: bool) -> AsyncIterator[str]:
+    """Lines typed by the user, read on a daemon thread so Ctrl-C never waits for a blocked read."""
     loop = asyncio.get_running_loop()
-    try:
-        if interactive:
-            return await loop.run_in_executor(None, input, PROMPT)
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-    except EOFError:
-        return None
-    return line.rstrip("\r\n") if line else None
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    wanted = threading.Event()  # the prompt is shown only when the bot is ready for the next line
+
+    def read() -> None:
+        while True:
+            wanted.wait()
+            wanted.clear()
+            try:
+                line = input(PROMPT) if interactive else (sys.stdin.readline() or None)
+            except EOFError:
+                line = None
+            loop.call_soon_threadsafe(queue.put_nowait, None if line is None else line.rstrip("\r\n"))
+            if line is None:
+                return
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+    while True:
+        wanted.set()
+        line = await queue.get()
+        if line is None:
+            return
+        yield line
 
 
-def _show(replies: list, out) -> None:
+def _show(replies: list, out: TextIO) -> None:
     if replies:
         out.write(render_replies(replies) + "\n\n")
         out.flush()
 
 
-async def run_chat(settings: Settings, *, user: str, interactive: bool, out=sys.stdout) -> int:
+async def run_chat(settings: Settings, *, user: str, interactive: bool, out: TextIO = sys.stdout) -> int:
     async with open_engine(settings) as engine:
         chat = LocalChat(engine, user=user)
         _show(await chat.start(), out)
-        while (line := await _read_line(interactive)) is not None:
+        async for line in _lines(interactive):
             if not line.strip():
                 continue
             if not interactive:
