@@ -6,7 +6,7 @@ import sys
 import threading
 from typing import AsyncIterator, TextIO
 
-from .adapters.local import LocalChat, render_replies
+from .adapters.local import LocalChat
 from .config import Settings
 from .runtime import open_engine
 
@@ -40,20 +40,20 @@ async def _lines(interactive: bool) -> AsyncIterator[str]:
         yield line
 
 
-def _show(replies: list, out: TextIO) -> None:
+async def _show(chat: LocalChat, replies: list, out: TextIO) -> None:
     if replies:
-        out.write(render_replies(replies) + "\n\n")
+        out.write(await chat.render(replies) + "\n\n")
         out.flush()
 
 
 async def run_chat(settings: Settings, *, user: str, interactive: bool, out: TextIO = sys.stdout) -> int:
     async with open_engine(settings) as engine:
-        chat = LocalChat(engine, user=user)
-        _show(await chat.start(), out)
+        chat = LocalChat(engine, user=user, image_dir=settings.data_dir / "images")
+        await _show(chat, await chat.start(), out)
         async for line in _lines(interactive):
             if not line.strip():
                 continue
             if not interactive:
                 out.write(f"{PROMPT}{line}\n")
-            _show(await chat.send(line), out)
+            await _show(chat, await chat.send(line), out)
     return 0

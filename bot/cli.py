@@ -11,6 +11,7 @@ from pathlib import Path
 from .config import ConfigError, Settings
 from .content import ContentError, check_content
 from .embedded_redis import EmbeddedRedisError
+from . import org_cli
 
 log = logging.getLogger("bot")
 
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web server (health check now; Slack and LINE next)")
     serve.add_argument("--port", type=int, default=None, help="port (default: $PORT, else 3000)")
     serve.set_defaults(func=cmd_serve)
+
+    org_cli.add_parser(commands)
 
     diagram = commands.add_parser("diagram", help="print the conversation state machine as Mermaid")
     diagram.set_defaults(func=cmd_diagram)

@@ -35,3 +35,53 @@ class Settings:
             content_dir=content_dir,
             key_prefix=env.get("BOT_KEY_PREFIX") or "bot",
         )
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    signing_secret: str
+    bot_token: str | None  # one workspace
+    client_id: str | None  # or OAuth installs into many workspaces
+    client_secret: str | None
+    api_url: str | None
+    slash_command: str = "/security"
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.client_id is not None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "SlackSettings | None":
+        """None when Slack is not configured at all; ConfigError when it is half-configured."""
+        env = os.environ if environ is None else environ
+        get = lambda name: env.get(name) or None  # noqa: E731
+        names = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+        if not any(get(n) for n in names):
+            return None
+        missing = []
+        if not get("SLACK_SIGNING_SECRET"):
+            missing.append("SLACK_SIGNING_SECRET")
+        token, client_id, client_secret = get("SLACK_BOT_TOKEN"), get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+        if token and (client_id or client_secret):
+            raise ConfigError("Slack: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+                              "SLACK_CLIENT_SECRET (OAuth installs), not both")
+        if not token:
+            if not client_id and not client_secret:
+                missing.append("SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)")
+            elif not client_id:
+                missing.append("SLACK_CLIENT_ID")
+            elif not client_secret:
+                missing.append("SLACK_CLIENT_SECRET")
+        if missing:
+            raise ConfigError(f"Slack is half-configured: missing {', '.join(missing)}")
+        command = get("SLACK_SLASH_COMMAND") or "/security"
+        if not command.startswith("/"):
+            raise ConfigError(f"SLACK_SLASH_COMMAND must start with '/': {command!r}")
+        return cls(
+            signing_secret=env["SLACK_SIGNING_SECRET"],
+            bot_token=token,
+            client_id=client_id,
+            client_secret=client_secret,
+            api_url=get("SLACK_API_URL"),
+            slash_command=command,
+        )

@@ -20,6 +20,7 @@ class Services:
     content: Content
     store: Store
     clock: Callable[[], datetime]
+    orgs: Any = None  # bot.org.OrgStore
     flows: tuple[Any, ...] = ()  # bot.flows.Flow, in menu order
 
 
@@ -32,8 +33,9 @@ class Conversation:
     `ops`.
     """
 
-    def __init__(self, snapshot: Snapshot, services: Services):
+    def __init__(self, snapshot: Snapshot, services: Services, *, display_name: str | None = None):
         record = snapshot.record or {}
+        self.display_name = display_name
         self.who: ConversationKey = snapshot.who
         self.saved_state: str = record.get("state") or INITIAL_STATE
         self.data: dict[str, Any] = record.get("data") or {}

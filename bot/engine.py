@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import weakref
 from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -27,8 +26,11 @@ from redis.exceptions import RedisError
 from .content import Content
 from .conversation import INITIAL_STATE, Conversation, Services
 from .events import Action, EventKind, IncomingEvent
-from .flows import Flow
+from .flows import Flow, menu_choices
+from .keys import ConversationKey
+from .locks import KeyedLocks
 from .machine import DEFAULT_FLOWS, build_machine
+from .org import OrgStore
 from .replies import Reply, Text
 from .store import CommitOutcome, Store
 from .understanding import match_command, match_topic, pick_offered
@@ -69,19 +71,14 @@ class Engine:
         self.store = store
         self.machine = build_machine(flows)
         self._triggers = {state: frozenset(self.machine.get_triggers(state)) for state in self.machine.states}
-        self.services = Services(content=content, store=store, clock=clock, flows=flows)
-        self._locks: weakref.WeakValueDictionary[object, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def _lock_for(self, who: object) -> asyncio.Lock:
-        lock = self._locks.get(who)
-        if lock is None:
-            lock = self._locks[who] = asyncio.Lock()
-        return lock
+        self.services = Services(
+            content=content, store=store, clock=clock, orgs=OrgStore(store.client, store.keys), flows=flows)
+        self._locks = KeyedLocks()
 
     async def handle(self, event: IncomingEvent) -> list[Reply]:
         """The replies to send for this event; empty when it was already handled."""
         try:
-            async with self._lock_for(event.who):
+            async with self._locks(event.who):
                 return await self._handle(event)
         except RedisError as exc:
             log.error("store unavailable while handling %s for %s: %r", event.kind.value, event.who, exc)
@@ -93,6 +90,15 @@ class Engine:
             log.exception("failed to handle %s for %s", event, event.who)
             return [Text(self.content.texts["error.unexpected"])]
 
+    async def home(self, who: ConversationKey) -> list[Reply]:
+        """A read-only overview for the user (latest results, progress) and the menu."""
+        conv = Conversation(await self.store.read(who), self.services)
+        for flow in self.services.flows:
+            if flow.home:
+                await flow.home(conv)
+        conv.out.choices(self.content.texts["menu.prompt"], menu_choices(conv))
+        return conv.out.replies
+
     async def _handle(self, event: IncomingEvent) -> list[Reply]:
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
@@ -102,7 +108,7 @@ class Engine:
             if snapshot.already_handled:
                 log.info("event %s for %s already handled; ignored", event.event_id, event.who)
                 return []
-            conv = Conversation(snapshot, self.services)
+            conv = Conversation(snapshot, self.services, display_name=event.display_name)
             if conv.saved_state not in self.machine.states:
                 conv.saved_state = INITIAL_STATE
             await self._run(conv, event)

@@ -35,3 +35,24 @@ class Keys:
 
     def seen_event(self, platform: str, event_id: str) -> str:
         return f"{self.prefix}:seen:{_part(platform)}:{_part(event_id)}"
+
+    def display_name(self, who: ConversationKey) -> str:
+        return f"{self.prefix}:name:{who}"
+
+    def slack_installation(self, enterprise_id: str | None, team_id: str | None, user_id: str | None = None) -> str:
+        """An installation of the Slack app; without user_id, the workspace's latest one."""
+        base = f"{self.prefix}:slack:installation:{_part(enterprise_id or '-')}:{_part(team_id or '-')}"
+        return f"{base}:user:{_part(user_id)}" if user_id else f"{base}:latest"
+
+    def slack_bot(self, enterprise_id: str | None, team_id: str | None) -> str:
+        return f"{self.prefix}:slack:bot:{_part(enterprise_id or '-')}:{_part(team_id or '-')}"
+
+    def oauth_state(self, state: str) -> str:
+        return f"{self.prefix}:oauth-state:{_part(state)}"
+
+    def organisation(self, org_id: str) -> str:
+        return f"{self.prefix}:org:{_part(org_id)}"
+
+    def organisation_of(self, platform: str, workspace: str) -> str:
+        """Which organisation a Slack workspace or LINE channel belongs to."""
+        return f"{self.prefix}:org-of:{_part(platform)}:{_part(workspace)}"

@@ -6,7 +6,7 @@ choices locally, Block Kit in Slack, quick replies and Flex in LINE).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Callable, Literal
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,33 @@ class Card:
 
 @dataclass(frozen=True)
 class Image:
-    path: Path
+    """A picture made on demand: adapters call `render` (CPU-bound: in a thread) to get PNG bytes."""
+
+    name: str  # a file name for it, e.g. "diagnosis-20261121.png"
     alt_text: str
+    render: Callable[[], bytes] = field(compare=False, repr=False)
 
 
-Reply = Text | Choices | Progress | Card | Image
+@dataclass(frozen=True)
+class Recipient:
+    """Someone other than the person talking: a user or a channel on some platform."""
+
+    platform: str
+    workspace: str
+    kind: Literal["user", "channel"]
+    id: str
+    label: str = ""  # who this is, for people reading logs or the local chat ("情報セキュリティ責任者")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Replies addressed to someone else, e.g. a report to the organisation's responsible person."""
+
+    to: Recipient
+    replies: tuple["Reply", ...]
+
+
+Reply = Text | Choices | Progress | Card | Image | Notice
 
 
 @dataclass
@@ -74,6 +96,9 @@ class Outbox:
 
     def add(self, reply: Reply) -> None:
         self.replies.append(reply)
+
+    def notice(self, to: Recipient, replies: list[Reply]) -> None:
+        self.replies.append(Notice(to, tuple(replies)))
 
     def last_choices(self) -> Choices | None:
         for reply in reversed(self.replies):

@@ -1,22 +1,38 @@
 """`bot serve`: one aiohttp application for every platform.
 
-Today it serves the health check; the Slack and LINE adapters mount their
-routes here.
+Routes: GET /healthz; POST /slack/events (events, interactivity and slash
+commands on one URL) and, for OAuth installs, GET /slack/install and
+/slack/oauth_redirect. A platform whose settings are absent is not mounted.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
+from urllib.parse import parse_qs
 
+import aiohttp
 from aiohttp import web
 from redis.exceptions import RedisError
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 
-from .config import Settings
+from .config import Settings, SlackSettings
+from .engine import Engine
 from .runtime import open_engine
+from .workers import WorkQueue
 
 log = logging.getLogger(__name__)
 
-ENGINE = web.AppKey("engine", object)
+ENGINE = web.AppKey("engine", Engine)
+QUEUE = web.AppKey("queue", WorkQueue)
+SLACK = web.AppKey("slack", object)  # bot.adapters.slack.SlackAdapter
+SLACK_SETTINGS = web.AppKey("slack_settings", SlackSettings)
+HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
+
+MAX_BODY_BYTES = 1024 * 1024
+RETRY_AFTER_SECONDS = "5"
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -29,26 +45,109 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "redis": "ok"})
 
 
-def build_app(engine) -> web.Application:
-    app = web.Application()
+def _well_formed_slack_body(body: str, content_type: str) -> bool:
+    """Whether a signed Slack body is something Bolt can parse (JSON object or form fields)."""
+    try:
+        if content_type == "application/json":
+            return isinstance(json.loads(body), dict)
+        fields = parse_qs(body, strict_parsing=True)
+        if "payload" in fields:
+            return isinstance(json.loads(fields["payload"][0]), dict)
+        return "command" in fields or "ssl_check" in fields
+    except ValueError:
+        return False
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    settings = request.app[SLACK_SETTINGS]
+    raw = await request.read()
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    verifier = SignatureVerifier(settings.signing_secret)
+    if not (timestamp.isdigit() and signature and verifier.is_valid(body=raw, timestamp=timestamp,
+                                                                      signature=signature)):
+        log.warning("slack: rejected a request with a bad or stale signature from %s", request.remote)
+        return web.Response(status=401, text="invalid signature")
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return web.Response(status=400, text="body is not UTF-8")
+    if not _well_formed_slack_body(body, request.content_type):
+        log.warning("slack: malformed %s body (%d bytes)", request.content_type, len(raw))
+        return web.Response(status=400, text="malformed body")
+    if request.app[QUEUE].full:
+        return web.Response(status=503, text="busy", headers={"Retry-After": RETRY_AFTER_SECONDS})
+    return await _dispatch_to_bolt(request, body)
+
+
+async def _dispatch_to_bolt(request: web.Request, body: str) -> web.Response:
+    bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+    try:
+        response = await request.app[SLACK].app.async_dispatch(bolt_request)
+    except Exception:
+        log.exception("slack: bolt failed on a request")
+        return web.Response(status=500, text="internal error")
+    return await to_aiohttp_response(response)
+
+
+async def slack_oauth(request: web.Request) -> web.Response:
+    """The install link and OAuth redirect, handled by Bolt's OAuth flow (installations go to Redis)."""
+    flow = request.app[SLACK].app.oauth_flow
+    bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+    if request.path == flow.install_path:
+        response = await flow.handle_installation(bolt_request)
+    else:
+        response = await flow.handle_callback(bolt_request)
+    return await to_aiohttp_response(response)
+
+
+def build_app(engine: Engine, *, slack: SlackSettings | None = None, workers: int = 16,
+              queue_capacity: int = 1000) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
+    app[QUEUE] = WorkQueue(workers=workers, capacity=queue_capacity)
     app.router.add_get("/healthz", healthz)
+
+    async def start(app: web.Application) -> None:
+        # Platform API calls share one HTTP session with a bounded connection pool.
+        app[HTTP_SESSION] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+        await app[QUEUE].start()
+        if slack is not None:
+            from .adapters.slack import SlackAdapter
+
+            app[SLACK] = SlackAdapter(slack, engine=engine, queue=app[QUEUE], session=app[HTTP_SESSION])
+
+    async def stop(app: web.Application) -> None:
+        await app[QUEUE].stop()
+        await app[HTTP_SESSION].close()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    if slack is not None:
+        app[SLACK_SETTINGS] = slack
+        app.router.add_post("/slack/events", slack_events)
+        if slack.uses_oauth:
+            app.router.add_get("/slack/install", slack_oauth)
+            app.router.add_get("/slack/oauth_redirect", slack_oauth)
     return app
 
 
 def run_server(settings: Settings, *, port: int | None) -> int:
     port = port or int(os.environ.get("PORT") or 3000)
+    slack = SlackSettings.from_env()
 
     async def app_factory() -> web.Application:
         context = open_engine(settings)
         engine = await context.__aenter__()
-        app = build_app(engine)
+        app = build_app(engine, slack=slack)
 
         async def close(_: web.Application) -> None:
             await context.__aexit__(None, None, None)
 
         app.on_cleanup.append(close)
+        mounted = ["slack"] if slack else []
+        log.info("serving on port %d; platforms: %s", port, ", ".join(mounted) or "none (set SLACK_* to mount)")
         return app
 
-    web.run_app(app_factory(), port=port)
+    web.run_app(app_factory(), port=port, print=None)
     return 0

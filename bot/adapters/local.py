@@ -1,12 +1,14 @@
 """The local chat: the engine in a terminal, replies rendered as plain text."""
 from __future__ import annotations
 
+import asyncio
 import uuid
+from pathlib import Path
 
 from ..engine import Engine
 from ..events import IncomingEvent
 from ..keys import ConversationKey
-from ..replies import Card, Choices, Image, Progress, Reply, Text
+from ..replies import Card, Choices, Image, Notice, Progress, Reply, Text
 
 PLATFORM = "local"
 BAR_WIDTH = 20
@@ -17,7 +19,7 @@ def _bar(ratio: float, width: int = BAR_WIDTH) -> str:
     return "■" * filled + "□" * (width - filled)
 
 
-def render_reply(reply: Reply) -> str:
+def render_reply(reply: Reply, *, image_paths: dict[str, Path] | None = None) -> str:
     if isinstance(reply, Text):
         return reply.text
     if isinstance(reply, Choices):
@@ -38,23 +40,58 @@ def render_reply(reply: Reply) -> str:
             lines.append(reply.footer)
         return "\n".join(lines)
     if isinstance(reply, Image):
-        return f"[画像] {reply.alt_text}: {reply.path.resolve()}"
+        path = (image_paths or {}).get(reply.name)
+        return f"[画像] {reply.alt_text}" + (f"\n{path}" if path else "")
+    if isinstance(reply, Notice):
+        who = reply.to.label or reply.to.id
+        inner = render_replies(list(reply.replies), image_paths=image_paths)
+        indented = "\n".join(f"  | {line}" if line else "  |" for line in inner.splitlines())
+        return f"[{who}（{reply.to.kind} {reply.to.id}）へのお知らせ]\n{indented}"
     raise TypeError(f"no local rendering for {type(reply).__name__}")
 
 
-def render_replies(replies: list[Reply]) -> str:
-    return "\n\n".join(render_reply(r) for r in replies)
+def render_replies(replies: list[Reply], *, image_paths: dict[str, Path] | None = None) -> str:
+    return "\n\n".join(render_reply(r, image_paths=image_paths) for r in replies)
+
+
+def _images(replies: list[Reply]) -> list[Image]:
+    found = []
+    for reply in replies:
+        if isinstance(reply, Image):
+            found.append(reply)
+        elif isinstance(reply, Notice):
+            found.extend(_images(list(reply.replies)))
+    return found
+
+
+async def save_images(replies: list[Reply], directory: Path) -> dict[str, Path]:
+    """Render every image in the replies (in a thread) into `directory`; name -> absolute path."""
+    paths = {}
+    for image in _images(replies):
+        data = await asyncio.to_thread(image.render)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = (directory / image.name).resolve()
+        await asyncio.to_thread(path.write_bytes, data)
+        paths[image.name] = path
+    return paths
 
 
 class LocalChat:
     """One person talking to the engine, as `bot chat` and the flow tests do."""
 
-    def __init__(self, engine: Engine, *, user: str, workspace: str = "local"):
+    def __init__(self, engine: Engine, *, user: str, workspace: str = "local", image_dir: Path | None = None):
         self.engine = engine
         self.who = ConversationKey(PLATFORM, workspace, user)
+        self.image_dir = image_dir
+
+    async def render(self, replies: list[Reply]) -> str:
+        """The replies as terminal text, images saved under image_dir (their paths printed)."""
+        paths = await save_images(replies, self.image_dir) if self.image_dir else {}
+        return render_replies(replies, image_paths=paths)
 
     async def start(self) -> list[Reply]:
         return await self.engine.handle(IncomingEvent.start(self.who, event_id=uuid.uuid4().hex))
+
 
     async def send(self, text: str, *, event_id: str | None = None) -> list[Reply]:
         return await self.engine.handle(

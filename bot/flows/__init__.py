@@ -63,6 +63,8 @@ class Flow:
     hints: dict[str, str] = field(default_factory=dict)
     # what this flow adds to the main menu
     menu_entries: Callable[[Conversation], list[Choice]] | None = None
+    # what this flow shows on the user's home/progress page (Slack App Home, LINE 進捗)
+    home: Handler | None = None
 
 
 async def reprompt(conv: Conversation) -> None:

@@ -11,14 +11,15 @@ answer but never add a second one.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ..conversation import Conversation
 from ..events import action_value
-from ..replies import Choice, Progress
+from ..replies import Choice, Choices, Progress, Recipient, Text
 from ..scoring import score_diagnosis
 from . import Flow, on, when
-from .diagnosis_report import render_history, render_result, result_record
+from .diagnosis_report import render_history, render_result, result_record, score_card
 from .menu import MENU, send_menu, stale_choice
 
 NAME = "diagnosis"
@@ -167,7 +168,37 @@ async def finish(conv: Conversation, no: str, answer: str) -> None:
     now = conv.services.clock()
     conv.ops.append(store.append_result(conv.who, result_record(score, at=now)))
     del conv.data[NAME]
-    render_result(conv, score, previous=previous[-1] if previous else None, at=now)
+    leads = await _security_leads(conv)
+    render_result(conv, score, previous=previous[-1] if previous else None, at=now, can_share=bool(leads))
+
+
+async def _security_leads(conv: Conversation) -> list[Recipient]:
+    org = await conv.services.orgs.for_workspace(conv.who.platform, conv.who.workspace)
+    return org.reach("security_lead") if org else []
+
+
+async def share_result(conv: Conversation) -> None:
+    """Send the latest result to the organisation's security lead(s)."""
+    results = await conv.services.store.results(conv.who, limit=2)
+    leads = await _security_leads(conv)
+    if not results or not leads:
+        conv.out.text(conv.text("diagnosis.share_unavailable"))
+        await send_menu(conv)
+        return
+    latest = results[-1]
+    score = score_diagnosis(latest["answers"], conv.content.checklist)
+    at = datetime.fromisoformat(latest["at"])
+    previous = results[-2] if len(results) > 1 else None
+    name = conv.display_name or conv.who.user
+    for lead in leads:
+        conv.out.notice(lead, [
+            Text(conv.text("diagnosis.shared_notice", name=name)),
+            score_card(conv, score, previous=previous, at=at),
+            Choices(conv.text("diagnosis.shared_prompt"),
+                    (Choice(conv.text("diagnosis.menu_start"), action_value("start_diagnosis")),)),
+        ])
+    conv.out.text(conv.text("diagnosis.shared", to="、".join(lead.label or lead.id for lead in leads)))
+    await send_menu(conv)
 
 
 async def back(conv: Conversation) -> None:
@@ -190,6 +221,17 @@ async def show_history(conv: Conversation) -> None:
     render_history(conv, results)
 
 
+async def home(conv: Conversation) -> None:
+    results = await conv.services.store.results(conv.who, limit=2)
+    if not results:
+        conv.out.text(conv.text("home.no_result"))
+        return
+    latest = results[-1]
+    score = score_diagnosis(latest["answers"], conv.content.checklist)
+    conv.out.add(score_card(conv, score, previous=results[-2] if len(results) > 1 else None,
+                            at=datetime.fromisoformat(latest["at"])))
+
+
 def has_draft(conv: Conversation) -> bool:
     return _draft(conv) is not None
 
@@ -210,8 +252,10 @@ FLOW = Flow(
         {"trigger": "back", "source": ASKING, "dest": None, "conditions": when(has_draft), "after": on(back)},
         {"trigger": "cancel", "source": ASKING, "dest": MENU, "conditions": when(has_draft), "after": on(pause)},
         {"trigger": "show_history", "source": "*", "dest": MENU, "after": on(show_history)},
+        {"trigger": "share_result", "source": MENU, "dest": None, "after": on(share_result)},
     ),
     reprompts={ASKING: ask_current},
     hints={ASKING: "diagnosis.hint"},
     menu_entries=menu_entries,
+    home=home,
 )

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from ..conversation import Conversation
 from ..events import action_value
-from ..replies import Card, Choice, Field
+from ..images import render_score_chart
+from ..replies import Card, Choice, Field, Image
 from ..scoring import NOT_DONE, PARTIAL, UNKNOWN, DiagnosisScore, weakest_items
 
 
@@ -102,19 +104,38 @@ def _security_action_text(conv: Conversation, score: DiagnosisScore) -> str:
     )
 
 
+def score_card(conv: Conversation, score: DiagnosisScore, *, previous: dict[str, Any] | None,
+               at: datetime) -> Card:
+    return _score_card(conv, score, previous, at)
+
+
+def score_chart(conv: Conversation, score: DiagnosisScore, *, at: datetime) -> Image:
+    bars = [(conv.text("result.total_label"), score.total, score.max_total)]
+    bars += [(c.name, c.score, c.max_score) for c in score.categories]
+    return Image(
+        name=f"self-check-{at:%Y%m%d-%H%M}.png",
+        alt_text=conv.text("result.chart_alt", total=score.total),
+        render=partial(render_score_chart, title=conv.text("result.title"), bars=bars,
+                       caption=conv.text("result.footer", date=_date(at))),
+    )
+
+
 def render_result(conv: Conversation, score: DiagnosisScore, *, previous: dict[str, Any] | None,
-                  at: datetime) -> None:
+                  at: datetime, can_share: bool) -> None:
     conv.out.add(_score_card(conv, score, previous, at))
+    conv.out.add(score_chart(conv, score, at=at))
     conv.out.text(_weak_items_text(conv, score))
     unknown = _unknown_items_text(conv, score)
     if unknown:
         conv.out.text(unknown)
     conv.out.text(_security_action_text(conv, score))
-    conv.out.choices(conv.text("result.next_prompt", total=score.total), [
+    options = [Choice(conv.text("diagnosis.share"), action_value("share_result"))] if can_share else []
+    options += [
         Choice(conv.text("diagnosis.menu_history"), action_value("show_history")),
         Choice(conv.text("result.again"), action_value("restart_diagnosis")),
         Choice(conv.text("result.menu"), action_value("show_menu")),
-    ])
+    ]
+    conv.out.choices(conv.text("result.next_prompt", total=score.total), options)
 
 
 def render_history(conv: Conversation, results: list[dict[str, Any]], *, shown: int = 10) -> None:
