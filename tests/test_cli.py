@@ -76,3 +76,26 @@ def test_chat_refuses_to_start_on_broken_content(tmp_path, project_root):
     result = run("bot chat", data_dir=tmp_path, env={"BOT_CONTENT_DIR": str(content_dir)}, stdin="")
     assert result.returncode == 2
     assert "texts.yaml: not valid YAML" in result.stderr
+
+
+def test_serve_refuses_a_half_configured_slack(tmp_path):
+    result = run("bot serve --port 3998", data_dir=tmp_path, env={"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert result.returncode == 2
+    assert "missing SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_org_commands_set_up_the_security_lead(tmp_path):
+    created = run("bot org create 山田商事 --platform local --workspace local", data_dir=tmp_path)
+    assert created.returncode == 0, created.stderr
+    added = run("bot org add-contact --platform local --workspace local --role security_lead --user soumu",
+                data_dir=tmp_path)
+    assert "情報セキュリティ責任者 (security_lead): local user soumu" in added.stdout
+    chat = run("bot chat --user yamada", data_dir=tmp_path,
+               stdin="自社診断\n" + "2\n" * 25 + "担当者に結果を送る\n")
+    assert "[情報セキュリティ責任者（user soumu）へのお知らせ]" in chat.stdout
+    assert "yamadaさんから自社診断の結果が届きました" in chat.stdout
+    assert "結果を情報セキュリティ責任者に送りました" in chat.stdout
+    assert str(tmp_path / "images") in chat.stdout  # the chart was written for the local chat
+    missing = run("bot org add-contact --platform slack --workspace T9 --role security_lead --channel C1",
+                  data_dir=tmp_path)
+    assert missing.returncode == 2 and "has no organisation yet" in missing.stderr

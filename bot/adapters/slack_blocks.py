@@ -48,8 +48,9 @@ def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
             if current:
                 chunks.append(current)
                 current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
+            cut = _safe_cut(line, limit)
+            chunks.append(line[:cut])
+            line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
             chunks.append(current)
@@ -59,6 +60,14 @@ def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
     if current or not chunks:
         chunks.append(current)
     return chunks
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    """A cut at or before `limit` that does not split an escape like '&amp;'."""
+    amp = line.rfind("&", max(0, limit - 5), limit)
+    if amp != -1 and ";" not in line[amp:limit]:
+        return amp
+    return limit
 
 
 def _section(text: str) -> dict[str, Any]:

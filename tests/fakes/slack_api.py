@@ -160,7 +160,12 @@ class FakeSlackApi:
             "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
+            "oauth.v2.access": self._oauth_v2_access,
         }
+        #: OAuth apps the fake knows (client_id -> client_secret) and codes it will exchange
+        #: (code -> team id): a test fills them to run an install through Bolt's OAuth flow.
+        self.oauth_clients: dict[str, str] = {}
+        self.oauth_codes: dict[str, str] = {}
 
         self.app = web.Application(client_max_size=100 * 1024 * 1024)
         self.app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
@@ -361,8 +366,10 @@ class FakeSlackApi:
         handler = self._handlers.get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method", "req_method": method})
-        if not self._authorized(request, call.params):
+        if method != "oauth.v2.access" and not self._authorized(request, call.params):
             return web.json_response({"ok": False, "error": "not_authed"})
+        if method == "oauth.v2.access":
+            call.params["_basic_auth"] = request.headers.get("Authorization", "")
         try:
             body = await handler(call.params)
         except _ApiError as exc:
@@ -437,6 +444,31 @@ class FakeSlackApi:
         return message
 
     # ---------------------------------------------------------------- methods
+
+    async def _oauth_v2_access(self, params: dict) -> dict:
+        """Exchange a code for a bot token; the client authenticates with HTTP Basic or form fields."""
+        import base64
+
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        basic = params.pop("_basic_auth", "")
+        if basic.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+        if not client_id or self.oauth_clients.get(client_id) != client_secret:
+            raise _ApiError("invalid_client_id")
+        team_id = self.oauth_codes.pop(str(params.get("code")), None)
+        if team_id is None:
+            raise _ApiError("invalid_code")
+        return {
+            "access_token": f"xoxb-installed-{team_id}",
+            "token_type": "bot",
+            "scope": "chat:write,commands",
+            "bot_user_id": self.bot_user_id,
+            "app_id": self.app_id,
+            "team": {"id": team_id, "name": f"Team {team_id}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "UINSTALLER"},
+        }
 
     async def _auth_test(self, params: dict) -> dict:
         return {
