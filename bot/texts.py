@@ -46,6 +46,7 @@ REQUIRED_TEXTS: dict[str, frozenset[str]] = {
     "result.all_done": _NONE,
     "result.weak_heading": _NONE,
     "result.weak_item": _p("no", "topic", "answer", "countermeasure"),
+    "result.weak_more": _p("count", "items"),
     "result.unknown_heading": _p("count"),
     "result.unknown_item": _p("no", "topic", "how_to_check"),
     "result.one_star_ready": _NONE,

@@ -79,6 +79,7 @@ async def test_mixed_answers_give_weak_items_unknowns_and_security_action(chat, 
     # not done first, then partly done
     assert weak.index("No.3 ") < weak.index("No.11 ") < weak.index("No.4 ")
     assert content.checklist.item(3).countermeasure in weak
+    assert "ほかにも" not in weak  # four items to improve: all shown
     unknown = text.split("【確認が必要な項目】")[1].split("【SECURITY ACTION")[0]
     assert "No.9 " in unknown and "No.24 " in unknown and "No.3 " not in unknown
     assert content.checklist.item(9).how_to_check in unknown
@@ -261,3 +262,11 @@ async def test_two_workers_answering_at_once_lose_nothing(content, store, redis_
     draft = snapshot.record["data"]["diagnosis"]
     assert draft["answers"] == [0] * 12 + [None] * 13
     assert draft["current"] == 12
+
+
+async def test_items_beyond_the_first_five_are_named_too(chat):
+    await chat.send("自社診断")
+    text = render_replies(await answer_all(chat, [2] * 3 + [1] * 4 + [0] * 18))
+    weak = text.split("【優先して取り組みたい項目】")[1].split("【SECURITY ACTION")[0]
+    assert [f"■ No.{n} " in weak for n in (1, 2, 3, 4, 5)] == [True] * 5
+    assert "ほかにも見直したい項目が2項目あります：No.6 不審なメールへの注意、No.7 宛先の誤送信防止" in weak

@@ -70,6 +70,10 @@ def _weak_items_text(conv: Conversation, score: DiagnosisScore) -> str:
         blocks.append(conv.text(
             "result.weak_item", no=no, topic=item.topic,
             answer=checklist.answers[score.answers[no - 1]].label, countermeasure=item.countermeasure))
+    rest = [no for no in weakest_items(score, limit=len(score.answers)) if no not in weakest]
+    if rest:
+        blocks.append(conv.text("result.weak_more", count=len(rest),
+                                items="、".join(f"No.{no} {checklist.item(no).topic}" for no in rest)))
     return "\n\n".join(blocks)
 
 
