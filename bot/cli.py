@@ -60,9 +60,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_diagram(args: argparse.Namespace) -> int:
-    from .machine import mermaid_diagram
+    from .machine import flows_document
 
-    print(mermaid_diagram())
+    print(flows_document(), end="")
     return 0
 
 
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     org_cli.add_parser(commands)
 
-    diagram = commands.add_parser("diagram", help="print the conversation state machine as Mermaid")
+    diagram = commands.add_parser("diagram", help="print docs/flows.md: the conversation state machine as Mermaid")
     diagram.set_defaults(func=cmd_diagram)
     return parser
 

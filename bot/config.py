@@ -85,3 +85,30 @@ class SlackSettings:
             api_url=get("SLACK_API_URL"),
             slash_command=command,
         )
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    channel_secret: str
+    access_token: str
+    public_url: str  # HTTPS base URL where LINE fetches images from `bot serve`
+    api_url: str | None  # overrides both api.line.me and api-data.line.me (tests)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "LineSettings | None":
+        """None when LINE is not configured at all; ConfigError when it is half-configured."""
+        env = os.environ if environ is None else environ
+        secret, token = env.get("LINE_CHANNEL_SECRET") or None, env.get("LINE_CHANNEL_ACCESS_TOKEN") or None
+        if not secret and not token:
+            return None
+        missing = [name for name, value in (("LINE_CHANNEL_SECRET", secret), ("LINE_CHANNEL_ACCESS_TOKEN", token))
+                   if not value]
+        public_url = env.get("PUBLIC_URL") or ""
+        if not public_url:
+            missing.append("PUBLIC_URL (LINE loads images from it)")
+        if missing:
+            raise ConfigError(f"LINE is half-configured: missing {', '.join(missing)}")
+        if not public_url.startswith("https://"):
+            raise ConfigError(f"PUBLIC_URL must be an https:// URL for LINE images, not {public_url!r}")
+        return cls(channel_secret=secret, access_token=token, public_url=public_url.rstrip("/"),
+                   api_url=(env.get("LINE_API_URL") or None))

@@ -108,7 +108,7 @@ PHRASES = {
     "properties": {
         "commands": {
             "type": "object",
-            "required": ["menu", "cancel", "help", "back", "restart"],
+            "required": ["menu", "cancel", "help", "back", "restart", "progress"],
             "additionalProperties": _PHRASE_LIST,
         },
         "topics": {

@@ -26,7 +26,8 @@ from redis.exceptions import RedisError
 from .content import Content
 from .conversation import INITIAL_STATE, Conversation, Services
 from .events import Action, EventKind, IncomingEvent
-from .flows import Flow, menu_choices
+from .flows import Flow
+from .flows.menu import send_overview
 from .keys import ConversationKey
 from .locks import KeyedLocks
 from .machine import DEFAULT_FLOWS, build_machine
@@ -47,6 +48,7 @@ COMMAND_TRIGGERS = {
     "help": "show_help",
     "back": "back",
     "restart": "restart_diagnosis",
+    "progress": "show_progress",
 }
 TOPIC_TRIGGERS = {
     "diagnosis": "start_diagnosis",
@@ -93,10 +95,7 @@ class Engine:
     async def home(self, who: ConversationKey) -> list[Reply]:
         """A read-only overview for the user (latest results, progress) and the menu."""
         conv = Conversation(await self.store.read(who), self.services)
-        for flow in self.services.flows:
-            if flow.home:
-                await flow.home(conv)
-        conv.out.choices(self.content.texts["menu.prompt"], menu_choices(conv))
+        await send_overview(conv)
         return conv.out.replies
 
     async def _handle(self, event: IncomingEvent) -> list[Reply]:

@@ -56,3 +56,6 @@ class Keys:
     def organisation_of(self, platform: str, workspace: str) -> str:
         """Which organisation a Slack workspace or LINE channel belongs to."""
         return f"{self.prefix}:org-of:{_part(platform)}:{_part(workspace)}"
+
+    def image(self, token: str) -> str:
+        return f"{self.prefix}:image:{_part(token)}"

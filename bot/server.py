@@ -2,7 +2,9 @@
 
 Routes: GET /healthz; POST /slack/events (events, interactivity and slash
 commands on one URL) and, for OAuth installs, GET /slack/install and
-/slack/oauth_redirect. A platform whose settings are absent is not mounted.
+/slack/oauth_redirect; POST /line/callback; GET /images/{token}.png (and its
+preview) for images LINE loads by URL. A platform whose settings are absent is
+not mounted.
 """
 from __future__ import annotations
 
@@ -18,8 +20,12 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from .config import Settings, SlackSettings
+from linebot.v3.webhook import SignatureValidator
+from linebot.v3.webhooks import Event
+
+from .config import LineSettings, Settings, SlackSettings
 from .engine import Engine
+from .image_store import ImageStore
 from .runtime import open_engine
 from .workers import WorkQueue
 
@@ -29,6 +35,8 @@ ENGINE = web.AppKey("engine", Engine)
 QUEUE = web.AppKey("queue", WorkQueue)
 SLACK = web.AppKey("slack", object)  # bot.adapters.slack.SlackAdapter
 SLACK_SETTINGS = web.AppKey("slack_settings", SlackSettings)
+LINE = web.AppKey("line", object)  # bot.adapters.line.LineAdapter
+LINE_SETTINGS = web.AppKey("line_settings", LineSettings)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -101,12 +109,56 @@ async def slack_oauth(request: web.Request) -> web.Response:
     return await to_aiohttp_response(response)
 
 
-def build_app(engine: Engine, *, slack: SlackSettings | None = None, workers: int = 16,
-              queue_capacity: int = 1000) -> web.Application:
+async def line_callback(request: web.Request) -> web.Response:
+    raw = await request.read()
+    signature = request.headers.get("X-Line-Signature", "")
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        body = ""
+    if not signature or not SignatureValidator(request.app[LINE_SETTINGS].channel_secret).validate(body, signature):
+        log.warning("line: rejected a webhook with a bad signature from %s", request.remote)
+        return web.Response(status=400, text="invalid signature")
+    try:
+        payload = json.loads(body)
+        events = payload["events"]
+        if not isinstance(events, list):
+            raise ValueError("events is not a list")
+        destination = str(payload.get("destination") or "")
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("line: malformed webhook body: %s", exc)
+        return web.Response(status=400, text="malformed body")
+    if events and request.app[QUEUE].full:
+        return web.Response(status=503, text="busy", headers={"Retry-After": RETRY_AFTER_SECONDS})
+    adapter = request.app[LINE]
+    for raw_event in events:
+        try:
+            event = Event.from_dict(raw_event)
+        except (ValueError, TypeError, AttributeError) as exc:
+            log.warning("line: skipping an event that does not parse: %s", exc)
+            continue
+        if event is None or not adapter.accept(event, destination):
+            continue
+    return web.json_response({})
+
+
+async def image(request: web.Request) -> web.Response:
+    variant = "preview" if request.match_info.get("variant") == "preview" else "original"
+    data = await ImageStore(request.app[ENGINE].store.client, request.app[ENGINE].store.keys).load(
+        request.match_info["token"], variant)
+    if data is None:
+        return web.Response(status=404, text="not found")
+    return web.Response(body=data, content_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
+def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineSettings | None = None,
+              workers: int = 16, queue_capacity: int = 1000) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
     app[QUEUE] = WorkQueue(workers=workers, capacity=queue_capacity)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get(r"/images/{token:[A-Za-z0-9_-]+}.png", image)
+    app.router.add_get(r"/images/{token:[A-Za-z0-9_-]+}/{variant:preview}.png", image)
 
     async def start(app: web.Application) -> None:
         # Platform API calls share one HTTP session with a bounded connection pool.
@@ -116,10 +168,16 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, workers: in
             from .adapters.slack import SlackAdapter
 
             app[SLACK] = SlackAdapter(slack, engine=engine, queue=app[QUEUE], session=app[HTTP_SESSION])
+        if line is not None:
+            from .adapters.line import LineAdapter
+
+            app[LINE] = LineAdapter(line, engine=engine, queue=app[QUEUE])
 
     async def stop(app: web.Application) -> None:
         await app[QUEUE].stop()
         await app[HTTP_SESSION].close()
+        if line is not None:
+            await app[LINE].close()
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
@@ -129,24 +187,29 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, workers: in
         if slack.uses_oauth:
             app.router.add_get("/slack/install", slack_oauth)
             app.router.add_get("/slack/oauth_redirect", slack_oauth)
+    if line is not None:
+        app[LINE_SETTINGS] = line
+        app.router.add_post("/line/callback", line_callback)
     return app
 
 
 def run_server(settings: Settings, *, port: int | None) -> int:
     port = port or int(os.environ.get("PORT") or 3000)
     slack = SlackSettings.from_env()
+    line = LineSettings.from_env()
 
     async def app_factory() -> web.Application:
         context = open_engine(settings)
         engine = await context.__aenter__()
-        app = build_app(engine, slack=slack)
+        app = build_app(engine, slack=slack, line=line)
 
         async def close(_: web.Application) -> None:
             await context.__aexit__(None, None, None)
 
         app.on_cleanup.append(close)
-        mounted = ["slack"] if slack else []
-        log.info("serving on port %d; platforms: %s", port, ", ".join(mounted) or "none (set SLACK_* to mount)")
+        mounted = [name for name, on in (("slack", slack), ("line", line)) if on]
+        log.info("serving on port %d; platforms: %s", port,
+                 ", ".join(mounted) or "none (set SLACK_* or LINE_* to mount one)")
         return app
 
     web.run_app(app_factory(), port=port, print=None)

@@ -1,7 +1,7 @@
 """The conversation machine: built once, shared by every conversation, documented."""
 from __future__ import annotations
 
-from bot.machine import mermaid_diagram
+from bot.machine import flows_document, mermaid_diagram
 
 
 async def test_one_machine_serves_every_event_and_keeps_no_model(engine, chat):
@@ -15,7 +15,7 @@ async def test_one_machine_serves_every_event_and_keeps_no_model(engine, chat):
 
 def test_flow_diagram_in_docs_is_current(project_root):
     documented = (project_root / "docs/flows.md").read_text(encoding="utf-8")
-    assert mermaid_diagram() in documented
+    assert documented == flows_document(), "run: bot diagram > docs/flows.md"
 
 
 def test_every_state_has_a_way_out():

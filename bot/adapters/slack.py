@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -29,8 +28,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from ..config import SlackSettings
 from ..engine import Engine
 from ..events import EventKind, IncomingEvent
-from ..keys import ConversationKey, Keys
+from ..keys import ConversationKey
 from ..locks import KeyedLocks
+from ..names import DisplayNames
 from ..replies import Image, Notice, Reply
 from ..workers import WorkQueue
 from .slack_blocks import CHOICE_ACTION_PREFIX, SlackMessage, home_view, mark_chosen, plan_delivery
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 SCOPES = ["app_mentions:read", "chat:write", "commands", "files:write", "im:history", "im:write", "users:read"]
-NAME_TTL_SECONDS = 24 * 3600
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 _MESSAGE, _ACTION, _START = EventKind.MESSAGE, EventKind.ACTION, EventKind.START
 
@@ -51,39 +50,6 @@ class Destination:
 
     channel: str
     thread_ts: str | None = None
-
-
-class DisplayNames:
-    """Slack display names: in memory, then Redis (a day), then users.info."""
-
-    def __init__(self, redis_client: Any, keys: Keys, *, memory_size: int = 10_000):
-        self._redis = redis_client
-        self._keys = keys
-        self._memory: dict[ConversationKey, tuple[float, str]] = {}
-        self._memory_size = memory_size
-
-    async def get(self, client: AsyncWebClient, who: ConversationKey) -> str | None:
-        cached = self._memory.get(who)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        key = self._keys.display_name(who)
-        raw = await self._redis.get(key)
-        name = raw.decode() if raw else None
-        if name is None:
-            try:
-                user = (await client.users_info(user=who.user))["user"]
-            except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                log.warning("users.info failed for %s: %s", who, exc)
-                return None
-            profile = user.get("profile") or {}
-            name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
-            if not name:
-                return None
-            await self._redis.set(key, name, ex=NAME_TTL_SECONDS)
-        if len(self._memory) >= self._memory_size:
-            self._memory.clear()
-        self._memory[who] = (time.monotonic() + 3600, name)
-        return name
 
 
 def make_web_client(settings: SlackSettings, session: aiohttp.ClientSession) -> AsyncWebClient:
@@ -215,7 +181,17 @@ class SlackAdapter:
 
     async def _converse(self, client: AsyncWebClient, who: ConversationKey, destination: Destination,
                         make_event: Callable[[str | None], IncomingEvent]) -> None:
-        name = await self.names.get(client, who)
+        async def fetch(who: ConversationKey) -> str | None:
+            try:
+                user = (await client.users_info(user=who.user))["user"]
+            except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                log.warning("users.info failed for %s: %s", who, exc)
+                return None
+            profile = user.get("profile") or {}
+            return (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
+                    or user.get("name"))
+
+        name = await self.names.get(who, fetch)
         replies = await self.engine.handle(make_event(name))
         await self.deliver(client, who.workspace, destination, replies)
 

@@ -31,6 +31,14 @@ async def send_help(conv: Conversation, *_: str) -> None:
     await reprompt(conv)
 
 
+async def send_overview(conv: Conversation, *_: str) -> None:
+    """進捗: what each flow has to show for this user (latest result, progress), then the menu."""
+    for flow in conv.services.flows:
+        if flow.home:
+            await flow.home(conv)
+    await send_menu(conv)
+
+
 async def cancelled(conv: Conversation, *_: str) -> None:
     conv.out.text(conv.text("menu.cancelled"))
     await send_menu(conv)
@@ -54,6 +62,7 @@ FLOW = Flow(
         {"trigger": "start", "source": "*", "dest": MENU, "after": on(welcome)},
         {"trigger": "show_menu", "source": "*", "dest": MENU, "after": on(send_menu)},
         {"trigger": "show_help", "source": "*", "dest": None, "after": on(send_help)},
+        {"trigger": "show_progress", "source": "*", "dest": MENU, "after": on(send_overview)},
         {"trigger": "cancel", "source": "*", "dest": MENU, "after": on(cancelled)},
         {"trigger": "not_understood", "source": "*", "dest": None, "after": on(not_understood)},
         {"trigger": "stale_choice", "source": "*", "dest": None, "after": on(stale_choice)},
