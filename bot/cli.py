@@ -11,7 +11,7 @@ from pathlib import Path
 from .config import ConfigError, Settings
 from .content import ContentError, check_content
 from .embedded_redis import EmbeddedRedisError
-from . import org_cli
+from . import line_cli, org_cli
 
 log = logging.getLogger("bot")
 
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     org_cli.add_parser(commands)
+    line_cli.add_parser(commands)
 
     diagram = commands.add_parser("diagram", help="print docs/flows.md: the conversation state machine as Mermaid")
     diagram.set_defaults(func=cmd_diagram)

@@ -26,6 +26,7 @@ from linebot.v3.webhooks import Event
 from .config import LineSettings, Settings, SlackSettings
 from .engine import Engine
 from .image_store import ImageStore
+from .notify import Notifiers
 from .runtime import open_engine
 from .workers import WorkQueue
 
@@ -156,6 +157,7 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
     app[QUEUE] = WorkQueue(workers=workers, capacity=queue_capacity)
+    notifiers = Notifiers()
     app.router.add_get("/healthz", healthz)
     app.router.add_get(r"/images/{token:[A-Za-z0-9_-]+}.png", image)
     app.router.add_get(r"/images/{token:[A-Za-z0-9_-]+}/{variant:preview}.png", image)
@@ -167,11 +169,14 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
         if slack is not None:
             from .adapters.slack import SlackAdapter
 
-            app[SLACK] = SlackAdapter(slack, engine=engine, queue=app[QUEUE], session=app[HTTP_SESSION])
+            app[SLACK] = SlackAdapter(slack, engine=engine, queue=app[QUEUE], session=app[HTTP_SESSION],
+                                      notifiers=notifiers)
+            notifiers.register("slack", app[SLACK])
         if line is not None:
             from .adapters.line import LineAdapter
 
-            app[LINE] = LineAdapter(line, engine=engine, queue=app[QUEUE])
+            app[LINE] = LineAdapter(line, engine=engine, queue=app[QUEUE], notifiers=notifiers)
+            notifiers.register("line", app[LINE])
 
     async def stop(app: web.Application) -> None:
         await app[QUEUE].stop()

@@ -321,8 +321,10 @@ def test_assert_valid_line_messages():
             ]
         },
     }
-    with pytest.raises(AssertionError, match=r"messages\[0\]"):
+    with pytest.raises(AssertionError, match=r"messages\[0\]\.quickReply\.items: Size must be between 1 and 13"):
         assert_valid_line_messages([fourteen])
+    with pytest.raises(AssertionError, match=r"messages\[0\]: the SDK cannot parse"):
+        assert_valid_line_messages([{"type": "bogus"}])
 
     with pytest.raises(AssertionError, match="5000"):
         assert_valid_line_messages([{"type": "text", "text": "あ" * 5001}])

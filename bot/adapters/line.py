@@ -39,6 +39,7 @@ from ..image_store import ImageStore, image_urls
 from ..keys import ConversationKey
 from ..locks import KeyedLocks
 from ..names import DisplayNames
+from ..notify import Notifiers
 from ..replies import Image, Notice, Reply
 from ..workers import WorkQueue
 from . import line_messages
@@ -63,10 +64,11 @@ def _images_in(replies: list[Reply]) -> list[Image]:
 
 
 class LineAdapter:
-    def __init__(self, settings: LineSettings, *, engine: Engine, queue: WorkQueue):
+    def __init__(self, settings: LineSettings, *, engine: Engine, queue: WorkQueue, notifiers: Notifiers):
         self.settings = settings
         self.engine = engine
         self.queue = queue
+        self.notifiers = notifiers
         self._api_client = AsyncApiClient(Configuration(host=settings.api_url or API_HOST,
                                                         access_token=settings.access_token))
         self._blob_client = AsyncApiClient(Configuration(host=settings.api_url or DATA_API_HOST,
@@ -142,7 +144,7 @@ class LineAdapter:
         seed = incoming.event_id or uuid.uuid4().hex
         await self.deliver(who.user, replies, reply_token=reply_token, sent_at=sent_at, seed=seed)
         for notice in (r for r in replies if isinstance(r, Notice)):
-            await self.deliver_notice(notice, seed=seed)
+            await self.notifiers.notify(notice, seed=seed)
 
     async def _messages(self, replies: list[Reply]) -> list[dict[str, Any]]:
         urls = {}
@@ -165,11 +167,9 @@ class LineAdapter:
                     log.warning("line: reply refused (%s %s); pushing instead", exc.status, exc.body)
             await self._push(to, batch, key=retry_key(seed, to, index))
 
-    async def deliver_notice(self, notice: Notice, *, seed: str) -> None:
+    async def notify(self, notice: Notice, *, seed: str) -> None:
+        """A notice to someone on LINE: pushed, with its buttons as quick replies."""
         to = notice.to
-        if to.platform != PLATFORM:
-            log.error("line: cannot deliver a notice to %s", to)
-            return
         messages = await self._messages(list(notice.replies))
         for index, batch in enumerate(line_messages.batches(messages)):
             await self._push(to.id, batch, key=retry_key(seed, "notice", to.id, index))

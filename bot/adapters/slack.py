@@ -31,6 +31,7 @@ from ..events import EventKind, IncomingEvent
 from ..keys import ConversationKey
 from ..locks import KeyedLocks
 from ..names import DisplayNames
+from ..notify import Notifiers
 from ..replies import Image, Notice, Reply
 from ..workers import WorkQueue
 from .slack_blocks import CHOICE_ACTION_PREFIX, SlackMessage, home_view, mark_chosen, plan_delivery
@@ -72,22 +73,24 @@ def make_web_client(settings: SlackSettings, session: aiohttp.ClientSession) -> 
 
 class SlackAdapter:
     def __init__(self, settings: SlackSettings, *, engine: Engine, queue: WorkQueue,
-                 session: aiohttp.ClientSession):
+                 session: aiohttp.ClientSession, notifiers: Notifiers):
         self.settings = settings
         self.engine = engine
         self.queue = queue
+        self.notifiers = notifiers
         self.client = make_web_client(settings, session)
         store = engine.store
         self.names = DisplayNames(store.client, store.keys)
         self._user_locks = KeyedLocks()
         self._dm_channels: dict[tuple[str, str], str] = {}
+        self.installations = RedisInstallationStore(store.client, store.keys)
         oauth = None
         if settings.uses_oauth:
             oauth = AsyncOAuthSettings(
                 client_id=settings.client_id,
                 client_secret=settings.client_secret,
                 scopes=SCOPES,
-                installation_store=RedisInstallationStore(store.client, store.keys),
+                installation_store=self.installations,
                 state_store=RedisOAuthStateStore(store.client, store.keys),
                 install_path="/slack/install",
                 redirect_uri_path="/slack/oauth_redirect",
@@ -247,16 +250,37 @@ class SlackAdapter:
 
     async def _notify(self, client: AsyncWebClient, team: str, notice: Notice) -> None:
         to = notice.to
-        if to.platform != PLATFORM or to.workspace != team:
-            log.error("cannot deliver a notice to %s from Slack workspace %s", to, team)
-            return
         try:
-            await self.deliver_notice(client, team, notice)
+            if to.platform == PLATFORM and to.workspace == team:
+                await self._post_notice(client, team, notice)
+            else:
+                await self.notifiers.notify(notice, seed=f"slack:{team}:{id(notice)}")
         except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             # The person talking should still get their own replies.
             log.error("notice to %s failed: %s", to, exc)
 
-    async def deliver_notice(self, client: AsyncWebClient, team: str, notice: Notice) -> None:
+    async def notify(self, notice: Notice, *, seed: str) -> None:
+        """A notice from another platform (or another workspace) to someone in Slack."""
+        client = await self._client_for(notice.to.workspace)
+        if client is None:
+            log.error("no Slack installation for workspace %s: notice to %s not delivered",
+                      notice.to.workspace, notice.to)
+            return
+        try:
+            await self._post_notice(client, notice.to.workspace, notice)
+        except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.error("notice to %s failed: %s", notice.to, exc)
+
+    async def _client_for(self, team: str) -> AsyncWebClient | None:
+        if not self.settings.uses_oauth:
+            return self.client
+        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
+        if bot is None:
+            return None
+        return AsyncWebClient(token=bot.bot_token, base_url=self.client.base_url, session=self.client.session,
+                              retry_handlers=self.client.retry_handlers)
+
+    async def _post_notice(self, client: AsyncWebClient, team: str, notice: Notice) -> None:
         destination = Destination(notice.to.id)
         for item in plan_delivery(list(notice.replies)):
             if isinstance(item, SlackMessage):

@@ -668,16 +668,8 @@ def _message_errors(raw: Any, where: str) -> list[dict]:
         error("", f"must be a message object, got {type(raw).__name__}")
         return errors
     kind = raw.get("type")
-    try:
-        parsed = Message.from_dict(raw)
-    except Exception as exc:  # KeyError (no type), ValueError (unknown type), pydantic ValidationError
-        if not kind:
-            error(".type", "must be specified")
-        else:
-            error("", f"the SDK cannot parse this {kind!r} message: {_one_line(exc)}")
-        return errors
-    if parsed is None:
-        error("", f"the SDK parsed this {kind!r} message to None")
+    if not kind:
+        error(".type", "must be specified")
         return errors
 
     quick_reply = raw.get("quickReply")
@@ -738,6 +730,16 @@ def _message_errors(raw: Any, where: str) -> list[dict]:
             error(".altText", "must be specified")
         elif len(alt_text) > ALT_TEXT_MAX:
             error(".altText", f"altText has {len(alt_text)} characters, at most {ALT_TEXT_MAX} are allowed")
+    if errors:
+        return errors  # the explicit checks above say it more clearly than the SDK would
+
+    try:
+        parsed = Message.from_dict(raw)
+    except Exception as exc:  # ValueError (unknown type), pydantic ValidationError, TypeError
+        error("", f"the SDK cannot parse this {kind!r} message: {_one_line(exc)}")
+        return errors
+    if parsed is None:
+        error("", f"the SDK parsed this {kind!r} message to None")
     return errors
 
 
