@@ -11,7 +11,7 @@ from pathlib import Path
 from .config import ConfigError, Settings
 from .content import ContentError, check_content
 from .embedded_redis import EmbeddedRedisError
-from . import line_cli, org_cli
+from . import cert_cli, line_cli, org_cli
 
 log = logging.getLogger("bot")
 
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     org_cli.add_parser(commands)
     line_cli.add_parser(commands)
+    cert_cli.add_parser(commands)
 
     diagram = commands.add_parser("diagram", help="print docs/flows.md: the conversation state machine as Mermaid")
     diagram.set_defaults(func=cmd_diagram)

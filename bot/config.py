@@ -21,6 +21,19 @@ class Settings:
     data_dir: Path
     content_dir: Path
     key_prefix: str = "bot"
+    secret: bytes | None = None  # BOT_SECRET: signs certificates
+    public_url: str | None = None  # PUBLIC_URL: where `bot serve` is reached (certificate links, LINE images)
+
+    def certificate_secret(self, *, server: bool) -> bytes:
+        """BOT_SECRET; the local chat falls back to a secret kept in its data directory."""
+        if self.secret:
+            return self.secret
+        if server:
+            raise ConfigError("BOT_SECRET is not set: `bot serve` needs it to sign certificates "
+                              "(any long random string, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        from .certificates import load_or_create_secret
+
+        return load_or_create_secret(self.data_dir / "secret")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -29,11 +42,16 @@ class Settings:
         content_dir = Path(env.get("BOT_CONTENT_DIR") or DEFAULT_CONTENT_DIR)
         if not content_dir.is_dir():
             raise ConfigError(f"BOT_CONTENT_DIR: {content_dir} is not a directory")
+        secret = env.get("BOT_SECRET") or None
+        if secret is not None and len(secret) < 16:
+            raise ConfigError("BOT_SECRET is too short: use at least 16 characters")
         return cls(
             redis_url=env.get("REDIS_URL") or None,
             data_dir=data_dir,
             content_dir=content_dir,
             key_prefix=env.get("BOT_KEY_PREFIX") or "bot",
+            secret=secret.encode() if secret else None,
+            public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
         )
 
 

@@ -10,30 +10,15 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 import yaml
 
 from . import content_schema as schema
+from .content_lessons import Lesson, check_lessons, load_lessons
+from .content_problems import ContentError, ContentProblem, field_path
 from .texts import REQUIRED_TEXTS
-
-
-@dataclass(frozen=True)
-class ContentProblem:
-    file: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.field}" if self.field else self.file
-        return f"{where}: {self.message}"
-
-
-class ContentError(Exception):
-    def __init__(self, problems: list[ContentProblem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 @dataclass(frozen=True)
@@ -118,6 +103,7 @@ class Phrases:
 
     commands: dict[str, tuple[str, ...]]  # whole-message commands: menu, cancel, back...
     topics: dict[str, tuple[str, ...]]  # phrases found inside a message: diagnosis, history...
+    numbered: dict[str, tuple[str, ...]]  # a word followed by a number: 「学習 3」
 
 
 @dataclass(frozen=True)
@@ -126,6 +112,7 @@ class Content:
     security_action: SecurityAction
     texts: Texts
     phrases: Phrases
+    lessons: dict[int, Lesson]  # by checklist item
 
 
 FILES = {
@@ -134,13 +121,6 @@ FILES = {
     "texts.yaml": schema.TEXTS,
     "phrases.yaml": schema.PHRASES,
 }
-
-
-def _field_path(path: Iterable[Any]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def _read_yaml(path: Path, problems: list[ContentProblem]) -> Any:
@@ -156,7 +136,7 @@ def _read_yaml(path: Path, problems: list[ContentProblem]) -> Any:
 def _schema_problems(name: str, data: Any, file_schema: dict) -> list[ContentProblem]:
     validator = jsonschema.Draft202012Validator(file_schema)
     return [
-        ContentProblem(name, _field_path(error.absolute_path), error.message)
+        ContentProblem(name, field_path(error.absolute_path), error.message)
         for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     ]
 
@@ -237,6 +217,7 @@ def check_content(content_dir: Path) -> list[ContentProblem]:
         problems.extend(file_problems)
     if "checklist.yaml" in loaded:
         problems.extend(_checklist_problems(loaded["checklist.yaml"]))
+        problems.extend(check_lessons(content_dir, len(loaded["checklist.yaml"]["items"])))
         if "security_action.yaml" in loaded:
             problems.extend(_security_action_problems(
                 loaded["security_action.yaml"], len(loaded["checklist.yaml"]["items"])))
@@ -290,5 +271,7 @@ def load_content(content_dir: Path) -> Content:
         phrases=Phrases(
             commands={k: tuple(v) for k, v in phrases["commands"].items()},
             topics={k: tuple(v) for k, v in phrases["topics"].items()},
+            numbered={k: tuple(v) for k, v in phrases["numbered"].items()},
         ),
+        lessons=load_lessons(content_dir),
     )

@@ -103,9 +103,14 @@ TEXTS = {
 
 PHRASES = {
     "type": "object",
-    "required": ["commands", "topics"],
+    "required": ["commands", "topics", "numbered"],
     "additionalProperties": False,
     "properties": {
+        "numbered": {
+            "type": "object",
+            "required": ["lesson"],
+            "additionalProperties": _PHRASE_LIST,
+        },
         "commands": {
             "type": "object",
             "required": ["menu", "cancel", "help", "back", "restart", "progress"],
@@ -113,8 +118,141 @@ PHRASES = {
         },
         "topics": {
             "type": "object",
-            "required": ["diagnosis", "history"],
+            "required": ["diagnosis", "history", "lesson"],
             "additionalProperties": _PHRASE_LIST,
+        },
+    },
+}
+
+LESSON = {
+    "type": "object",
+    "required": ["item", "title", "scenario", "points", "quiz"],
+    "additionalProperties": False,
+    "properties": {
+        "item": {"type": "integer", "minimum": 1, "maximum": 25},
+        "title": {"type": "string", "minLength": 4, "maxLength": 30},
+        "scenario": {"type": "string", "minLength": 80, "maxLength": 600},
+        "points": {"type": "array", "minItems": 3, "maxItems": 5,
+                   "items": {"type": "string", "minLength": 10, "maxLength": 160}},
+        "quiz": {
+            "type": "array",
+            "minItems": 4,
+            "maxItems": 6,
+            "items": {
+                "type": "object",
+                "required": ["question", "choices", "answer", "explanation"],
+                "additionalProperties": False,
+                "properties": {
+                    "question": {"type": "string", "minLength": 10, "maxLength": 300},
+                    # Shown as buttons and quick replies: LINE labels hold 20 characters, so
+                    # longer choices are listed in the question text and the buttons show numbers.
+                    "choices": {"type": "array", "minItems": 3, "maxItems": 4,
+                                "items": {"type": "string", "minLength": 1, "maxLength": 80}},
+                    "answer": {"type": "integer", "minimum": 0, "maximum": 3},
+                    "explanation": {"type": "string", "minLength": 40, "maxLength": 400},
+                },
+            },
+        },
+    },
+}
+
+INCIDENT_KINDS = (
+    "ransomware", "malware", "suspicious_email", "phishing", "account_takeover", "bec", "fake_alert",
+    "extortion_email", "data_leak", "lost_device", "web_compromise", "dos", "insider",
+)
+TRIAGE_IDS = ("personal_data", "money_transferred", "still_spreading", "multiple_devices",
+              "regulated_business", "threat_to_life")
+SEVERITIES = ("low", "medium", "high", "critical")
+_STEP = {"type": "string", "minLength": 4, "maxLength": 120}
+
+TRIAGE = {
+    "type": "object",
+    "required": list(TRIAGE_IDS),
+    "additionalProperties": False,
+    "properties": {
+        triage_id: {
+            "type": "object",
+            "required": ["question"],
+            "additionalProperties": False,
+            "properties": {"question": {"type": "string", "minLength": 10, "maxLength": 200}},
+        }
+        for triage_id in TRIAGE_IDS
+    },
+}
+
+INCIDENT = {
+    "type": "object",
+    "required": ["id", "name", "summary", "severity", "do", "dont", "triage", "follow_up", "contacts"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"enum": list(INCIDENT_KINDS)},
+        "name": {"type": "string", "minLength": 2, "maxLength": 30},
+        "summary": {"type": "string", "minLength": 10, "maxLength": 120},
+        "severity": {"enum": list(SEVERITIES)},
+        # The first message: short steps a person can follow on a phone, right now.
+        "do": {"type": "array", "minItems": 3, "maxItems": 7, "items": _STEP},
+        "dont": {"type": "array", "minItems": 2, "maxItems": 5, "items": _STEP},
+        "triage": {
+            "type": "array", "minItems": 2, "maxItems": 5,
+            "items": {
+                "type": "object",
+                "required": ["id", "if_yes"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"enum": list(TRIAGE_IDS)},
+                    "if_yes": {"type": "string", "minLength": 10, "maxLength": 400},
+                    "if_unknown": {"type": "string", "minLength": 10, "maxLength": 300},
+                },
+            },
+        },
+        "follow_up": {"type": "array", "minItems": 2, "maxItems": 7, "items": {"type": "string", "minLength": 4,
+                                                                              "maxLength": 200}},
+        "contacts": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[a-z0-9_]+$"}},
+    },
+}
+
+_TIME_RANGE = {"type": "array", "minItems": 2, "maxItems": 2,
+               "items": {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}}
+
+CONTACTS = {
+    "type": "object",
+    "required": ["contacts"],
+    "additionalProperties": False,
+    "properties": {
+        "contacts": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "handles", "hours", "source", "checked"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                    "name": {"type": "string", "minLength": 2, "maxLength": 60},
+                    "handles": {"type": "string", "minLength": 10, "maxLength": 300},
+                    "not_for": {"type": "string", "maxLength": 300},
+                    "phone": {"type": "string", "pattern": r"^[0-9#*+-]{3,20}$"},
+                    "email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[a-z]+$"},
+                    "url": {"type": "string", "pattern": r"^https://\S+$"},
+                    "hours": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "always": {"const": True},
+                            "weekdays": {"type": "array", "minItems": 1, "items": _TIME_RANGE},
+                            "closed_on_holidays": {"type": "boolean"},
+                            "year_end_closure": {"type": "boolean"},  # 12/29 - 1/3
+                        },
+                    },
+                    "when_closed": {"type": "string", "minLength": 10, "maxLength": 300},
+                    # Routing: who should be told about this contact
+                    "for_kinds": {"type": "array", "items": {"enum": list(INCIDENT_KINDS)}},
+                    "when_yes": {"type": "array", "items": {"enum": list(TRIAGE_IDS)}},
+                    "emergency": {"type": "boolean"},
+                    "source": {"type": "string", "pattern": r"^https://\S+$"},
+                    "checked": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                },
+            },
         },
     },
 }

@@ -21,6 +21,7 @@ class Services:
     store: Store
     clock: Callable[[], datetime]
     orgs: Any = None  # bot.org.OrgStore
+    certificates: Any = None  # bot.certificates.Certificates; None when no secret is configured
     flows: tuple[Any, ...] = ()  # bot.flows.Flow, in menu order
 
 

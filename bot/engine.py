@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from redis.exceptions import RedisError
 
+from .certificates import Certificates
 from .content import Content
 from .conversation import INITIAL_STATE, Conversation, Services
 from .events import Action, EventKind, IncomingEvent
@@ -34,7 +35,7 @@ from .machine import DEFAULT_FLOWS, build_machine
 from .org import OrgStore
 from .replies import Reply, Text
 from .store import CommitOutcome, Store
-from .understanding import match_command, match_topic, pick_offered
+from .understanding import match_command, match_numbered, match_topic, pick_offered
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,11 @@ COMMAND_TRIGGERS = {
 TOPIC_TRIGGERS = {
     "diagnosis": "start_diagnosis",
     "history": "show_history",
+    "lesson": "start_lessons",
+}
+# Typed "学習 3" and the like: a command word and a number.
+NUMBERED_TRIGGERS = {
+    "lesson": "open_lesson",
 }
 
 
@@ -68,13 +74,15 @@ class Engine:
         store: Store,
         clock: Callable[[], datetime] = now_jst,
         flows: tuple[Flow, ...] = DEFAULT_FLOWS,
+        certificates: Certificates | None = None,
     ):
         self.content = content
         self.store = store
         self.machine = build_machine(flows)
         self._triggers = {state: frozenset(self.machine.get_triggers(state)) for state in self.machine.states}
         self.services = Services(
-            content=content, store=store, clock=clock, orgs=OrgStore(store.client, store.keys), flows=flows)
+            content=content, store=store, clock=clock, orgs=OrgStore(store.client, store.keys),
+            certificates=certificates, flows=flows)
         self._locks = KeyedLocks()
 
     async def handle(self, event: IncomingEvent) -> list[Reply]:
@@ -145,6 +153,9 @@ class Engine:
         if picked is not None:
             return self._route_action(state, picked)
         phrases = self.content.phrases
+        numbered = match_numbered(event.text, phrases)
+        if numbered is not None:
+            return NUMBERED_TRIGGERS[numbered[0]], (str(numbered[1]),)
         command = match_command(event.text, phrases)
         if command is not None:
             trigger = COMMAND_TRIGGERS[command]

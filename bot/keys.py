@@ -59,3 +59,9 @@ class Keys:
 
     def image(self, token: str) -> str:
         return f"{self.prefix}:image:{_part(token)}"
+
+    def lesson_progress(self, who: ConversationKey) -> str:
+        return f"{self.prefix}:lessons:{who}"
+
+    def certificate(self, serial: str) -> str:
+        return f"{self.prefix}:cert:{_part(serial)}"

@@ -7,11 +7,11 @@ from transitions.extensions.asyncio import AsyncMachine
 
 from .conversation import INITIAL_STATE
 from .flows import Flow
-from .flows import diagnosis, menu
+from .flows import diagnosis, lesson, menu
 
 # Menu order; the menu flow comes last so that its catch-all transitions
 # (source "*") are tried after every flow's own.
-DEFAULT_FLOWS: tuple[Flow, ...] = (diagnosis.FLOW, menu.FLOW)
+DEFAULT_FLOWS: tuple[Flow, ...] = (diagnosis.FLOW, lesson.FLOW, menu.FLOW)
 
 
 def _definition(flows: tuple[Flow, ...]) -> dict[str, Any]:

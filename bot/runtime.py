@@ -7,6 +7,7 @@ from typing import AsyncIterator
 
 from redis.exceptions import RedisError
 
+from .certificates import Certificates
 from .config import ConfigError, Settings
 from .content import load_content
 from .embedded_redis import EmbeddedRedis
@@ -48,7 +49,9 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
 
 
 @asynccontextmanager
-async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
+async def open_engine(settings: Settings, *, server: bool = False) -> AsyncIterator[Engine]:
     content = load_content(settings.content_dir)
+    secret = settings.certificate_secret(server=server)
     async with open_store(settings) as store:
-        yield Engine(content=content, store=store)
+        certificates = Certificates(store.client, store.keys, secret=secret, public_url=settings.public_url)
+        yield Engine(content=content, store=store, certificates=certificates)

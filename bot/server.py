@@ -23,7 +23,9 @@ from slack_sdk.signature import SignatureVerifier
 from linebot.v3.webhook import SignatureValidator
 from linebot.v3.webhooks import Event
 
+from .certificates import Status
 from .config import LineSettings, Settings, SlackSettings
+from .verification_page import render_verification_page
 from .engine import Engine
 from .image_store import ImageStore
 from .notify import Notifiers
@@ -143,6 +145,24 @@ async def line_callback(request: web.Request) -> web.Response:
     return web.json_response({})
 
 
+async def certificate_page(request: web.Request) -> web.Response:
+    certificates = request.app[ENGINE].services.certificates
+    verdict = await certificates.verify_id(request.match_info["id"])
+    texts = request.app[ENGINE].content.texts
+    status = 200 if verdict.status is Status.VALID else 404 if verdict.status is Status.UNKNOWN else 410
+    return web.Response(text=render_verification_page(verdict, request.match_info["id"], texts),
+                        content_type="text/html", charset="utf-8", status=status)
+
+
+async def certificate_image(request: web.Request) -> web.Response:
+    certificates = request.app[ENGINE].services.certificates
+    verdict = await certificates.verify_id(request.match_info["id"])
+    png = await certificates.png(verdict.record.serial) if verdict.status is Status.VALID else None
+    if png is None:
+        return web.Response(status=404, text="not found")
+    return web.Response(body=png, content_type="image/png")
+
+
 async def image(request: web.Request) -> web.Response:
     variant = "preview" if request.match_info.get("variant") == "preview" else "original"
     data = await ImageStore(request.app[ENGINE].store.client, request.app[ENGINE].store.keys).load(
@@ -159,6 +179,8 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
     app[QUEUE] = WorkQueue(workers=workers, capacity=queue_capacity)
     notifiers = Notifiers()
     app.router.add_get("/healthz", healthz)
+    app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}.png", certificate_image)
+    app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}", certificate_page)
     app.router.add_get(r"/images/{token:[A-Za-z0-9_-]+}.png", image)
     app.router.add_get(r"/images/{token:[A-Za-z0-9_-]+}/{variant:preview}.png", image)
 
@@ -202,9 +224,10 @@ def run_server(settings: Settings, *, port: int | None) -> int:
     port = port or int(os.environ.get("PORT") or 3000)
     slack = SlackSettings.from_env()
     line = LineSettings.from_env()
+    settings.certificate_secret(server=True)  # stop now, with a clear message, if BOT_SECRET is missing
 
     async def app_factory() -> web.Application:
-        context = open_engine(settings)
+        context = open_engine(settings, server=True)
         engine = await context.__aenter__()
         app = build_app(engine, slack=slack, line=line)
 

@@ -63,7 +63,7 @@ class StoreOp:
 
     command: str
     key: str
-    args: tuple[str, ...] = ()
+    args: tuple[str | bytes | int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.command not in ALLOWED_OPS:
@@ -147,6 +147,14 @@ class Store:
     def append_result(self, who: ConversationKey, result: dict[str, Any]) -> StoreOp:
         return StoreOp("RPUSH", self.keys.results(who), (json.dumps(result, ensure_ascii=False),))
 
+    async def lesson_progress(self, who: ConversationKey) -> dict[int, dict[str, Any]]:
+        """Per checklist item: {"passed_at", "attempts", "best", "total", "certificate"}."""
+        raw = await self.client.hgetall(self.keys.lesson_progress(who))
+        return {int(item): json.loads(value) for item, value in raw.items()}
+
+    def set_lesson_progress(self, who: ConversationKey, item: int, progress: dict[str, Any]) -> StoreOp:
+        return StoreOp("HSET", self.keys.lesson_progress(who), (str(item), json.dumps(progress, ensure_ascii=False)))
+
 
 def connect(url: str, *, max_connections: int = 50, timeout: float = 5.0) -> aioredis.Redis:
     """A client on a bounded pool that waits for a free connection instead of failing."""
@@ -155,3 +163,4 @@ def connect(url: str, *, max_connections: int = 50, timeout: float = 5.0) -> aio
         socket_timeout=timeout,
     )
     return aioredis.Redis(connection_pool=pool)
+

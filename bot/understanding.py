@@ -66,3 +66,18 @@ def match_topic(text: str, phrases: Phrases) -> str | None:
         if any(normalize(w) in wanted for w in words):
             return topic
     return None
+
+
+_TRAILING_NUMBER = re.compile(r"^(.*?)(?:no)?(\d{1,3})$")
+
+
+def match_numbered(text: str, phrases: Phrases) -> tuple[str, int] | None:
+    """("lesson", 3) for 「学習 3」「レッスン３」「学習No.3」: a numbered command word and its number."""
+    found = _TRAILING_NUMBER.match(normalize(text))
+    if not found:
+        return None
+    word = found.group(1)
+    for name, words in phrases.numbered.items():
+        if any(normalize(w) == word for w in words):
+            return name, int(found.group(2))
+    return None

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.local import LocalChat
+from bot.certificates import Certificates
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.content import load_content
 from bot.embedded_redis import EmbeddedRedis
@@ -96,9 +97,18 @@ def clock():
     return Clock(datetime(2026, 11, 20, 10, 0, tzinfo=JST))
 
 
+CERT_SECRET = b"test-certificate-secret-0123456789"
+PUBLIC_URL = "https://bot.example.jp"
+
+
 @pytest.fixture
-def engine(content, store, clock):
-    return Engine(content=content, store=store, clock=clock)
+def certificates(store):
+    return Certificates(store.client, store.keys, secret=CERT_SECRET, public_url=PUBLIC_URL)
+
+
+@pytest.fixture
+def engine(content, store, clock, certificates):
+    return Engine(content=content, store=store, clock=clock, certificates=certificates)
 
 
 @pytest.fixture

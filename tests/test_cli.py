@@ -99,3 +99,9 @@ def test_org_commands_set_up_the_security_lead(tmp_path):
     missing = run("bot org add-contact --platform slack --workspace T9 --role security_lead --channel C1",
                   data_dir=tmp_path)
     assert missing.returncode == 2 and "has no organisation yet" in missing.stderr
+
+
+def test_serve_needs_bot_secret(tmp_path):
+    result = run("bot serve --port 3997", data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "BOT_SECRET is not set" in result.stderr

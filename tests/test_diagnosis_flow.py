@@ -42,7 +42,7 @@ async def test_menu_greets_and_offers_the_self_check(chat):
     assert "相談窓口" in text
     menu = replies[-1]
     assert isinstance(menu, Choices)
-    assert [o.value for o in menu.options] == ["start_diagnosis", "show_history", "show_help"]
+    assert [o.value for o in menu.options] == ["start_diagnosis", "show_history", "start_lessons", "show_help"]
 
 
 async def test_all_done_scores_100_with_category_subtotals(chat):

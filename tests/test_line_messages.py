@@ -72,3 +72,13 @@ def test_long_text_is_split_below_5000_characters():
 def test_more_than_five_messages_go_in_batches():
     cards = [Card(f"カード{i}", ()) for i in range(7)]
     assert [len(b) for b in batches(render(cards, NO_IMAGES))] == [5, 2]
+
+
+def test_long_answers_are_listed_and_the_buttons_numbered():
+    options = (Choice("パスワードを付箋に書いてモニターに貼っておく", "a:0"), Choice("管理ソフトに保存する", "a:1"))
+    [message] = render([Choices("確認テスト 1/4\n適切なのはどれですか？", options)], NO_IMAGES)
+    assert "1. パスワードを付箋に書いてモニターに貼っておく\n2. 管理ソフトに保存する" in message["text"]
+    actions = [i["action"] for i in message["quickReply"]["items"]]
+    assert [a["label"] for a in actions] == ["1", "2"] and actions[0]["data"] == "a:0"
+    assert actions[0]["displayText"] == "パスワードを付箋に書いてモニターに貼っておく"
+    parse_all([message])

@@ -39,10 +39,10 @@ def _split(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
-def _postback(choice: Choice) -> dict[str, Any]:
+def _postback(choice: Choice, label: str | None = None) -> dict[str, Any]:
     return {
         "type": "postback",
-        "label": _clip(choice.label, MAX_ACTION_LABEL),
+        "label": label or _clip(choice.label, MAX_ACTION_LABEL),
         "data": choice.value[:MAX_POSTBACK_DATA],
         # What the user appears to have said: the chosen answer stays visible in the chat.
         "displayText": _clip(choice.label, 300),
@@ -122,7 +122,7 @@ def render(replies: list[Reply], images: dict[str, tuple[str, str]]) -> list[Mes
     messages: list[Message] = []
     texts: list[str] = []
 
-    def flush_text(quick: tuple[Choice, ...] = ()) -> None:
+    def flush_text(quick: tuple[Choice, ...] = (), numbered: bool = False) -> None:
         if not texts:
             return
         parts = _split("\n\n".join(texts))
@@ -130,7 +130,9 @@ def render(replies: list[Reply], images: dict[str, tuple[str, str]]) -> list[Mes
         for part in parts:
             messages.append({"type": "text", "text": part})
         if quick:
-            messages[-1]["quickReply"] = {"items": [{"type": "action", "action": _postback(o)} for o in quick]}
+            messages[-1]["quickReply"] = {"items": [
+                {"type": "action", "action": _postback(o, str(i) if numbered else None)}
+                for i, o in enumerate(quick, start=1)]}
 
     for reply in replies:
         if isinstance(reply, Text):
@@ -139,8 +141,14 @@ def render(replies: list[Reply], images: dict[str, tuple[str, str]]) -> list[Mes
             texts.append(_progress_line(reply))
         elif isinstance(reply, Choices):
             if len(reply.options) <= MAX_QUICK_REPLIES:
-                texts.append(reply.prompt)
-                flush_text(reply.options)
+                if any(len(o.label) > MAX_ACTION_LABEL for o in reply.options):
+                    # Long answers do not fit on quick reply buttons: list them, number the buttons.
+                    listed = "\n".join(f"{i}. {o.label}" for i, o in enumerate(reply.options, start=1))
+                    texts.append(f"{reply.prompt}\n\n{listed}")
+                    flush_text(reply.options, numbered=True)
+                else:
+                    texts.append(reply.prompt)
+                    flush_text(reply.options)
             else:
                 flush_text()
                 messages.append(choices_flex(reply))
