@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from .config import ConfigError, Settings
-from .content import ContentError, check_content
+from .content import check_content
+from .content_problems import ContentError
 from .embedded_redis import EmbeddedRedisError
 from . import cert_cli, line_cli, org_cli
 
@@ -59,6 +60,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return run_server(_settings(), port=args.port)
 
 
+def cmd_classify(args: argparse.Namespace) -> int:
+    from .classifier import IntentClassifier
+    from .content_intents import load_intents
+
+    problems = check_content(_settings().content_dir)
+    if problems:
+        raise ContentError(problems)
+    classifier = IntentClassifier(load_intents(_settings().content_dir))
+    for line in sys.stdin:
+        text = line.rstrip("\r\n")
+        prediction = classifier.classify(text)
+        print(f"{prediction.intent}\t{prediction.confidence:.2f}", flush=True)
+    return 0
+
+
 def cmd_diagram(args: argparse.Namespace) -> int:
     from .machine import flows_document
 
@@ -87,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     org_cli.add_parser(commands)
     line_cli.add_parser(commands)
     cert_cli.add_parser(commands)
+
+    classify = commands.add_parser("classify", help="read one utterance per line, print intent<TAB>confidence")
+    classify.set_defaults(func=cmd_classify)
 
     diagram = commands.add_parser("diagram", help="print docs/flows.md: the conversation state machine as Mermaid")
     diagram.set_defaults(func=cmd_diagram)

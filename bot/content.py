@@ -16,6 +16,8 @@ import jsonschema
 import yaml
 
 from . import content_schema as schema
+from .content_incidents import IncidentContent, check_incidents, load_incidents
+from .content_intents import IntentSpec, check_intents, load_intents
 from .content_lessons import Lesson, check_lessons, load_lessons
 from .content_problems import ContentError, ContentProblem, field_path
 from .texts import REQUIRED_TEXTS
@@ -113,6 +115,8 @@ class Content:
     texts: Texts
     phrases: Phrases
     lessons: dict[int, Lesson]  # by checklist item
+    intents: IntentSpec
+    incidents: IncidentContent
 
 
 FILES = {
@@ -223,6 +227,8 @@ def check_content(content_dir: Path) -> list[ContentProblem]:
                 loaded["security_action.yaml"], len(loaded["checklist.yaml"]["items"])))
     if "texts.yaml" in loaded:
         problems.extend(_texts_problems(loaded["texts.yaml"]))
+    problems.extend(check_intents(content_dir))
+    problems.extend(check_incidents(content_dir))
     return problems
 
 
@@ -274,4 +280,6 @@ def load_content(content_dir: Path) -> Content:
             numbered={k: tuple(v) for k, v in phrases["numbered"].items()},
         ),
         lessons=load_lessons(content_dir),
+        intents=load_intents(content_dir),
+        incidents=load_incidents(content_dir),
     )

@@ -113,7 +113,8 @@ PHRASES = {
         },
         "commands": {
             "type": "object",
-            "required": ["menu", "cancel", "help", "back", "restart", "progress"],
+            "required": ["menu", "cancel", "help", "back", "restart", "progress", "admin", "my_reports",
+                         "all_reports", "incident"],
             "additionalProperties": _PHRASE_LIST,
         },
         "topics": {
@@ -234,6 +235,8 @@ CONTACTS = {
                     "phone": {"type": "string", "pattern": r"^[0-9#*+-]{3,20}$"},
                     "email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[a-z]+$"},
                     "url": {"type": "string", "pattern": r"^https://\S+$"},
+                    # How to reach a contact that has no single number (e.g. "your bank").
+                    "reach": {"type": "string", "minLength": 5, "maxLength": 200},
                     "hours": {
                         "type": "object",
                         "additionalProperties": False,

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 from redis.exceptions import RedisError
 
 from .certificates import Certificates
+from .classifier import IntentClassifier
+from .content_schema import INCIDENT_KINDS
 from .content import Content
 from .conversation import INITIAL_STATE, Conversation, Services
 from .events import Action, EventKind, IncomingEvent
@@ -35,7 +37,7 @@ from .machine import DEFAULT_FLOWS, build_machine
 from .org import OrgStore
 from .replies import Reply, Text
 from .store import CommitOutcome, Store
-from .understanding import match_command, match_numbered, match_topic, pick_offered
+from .understanding import match_command, match_numbered, match_topic, match_topic_word, pick_offered
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +52,26 @@ COMMAND_TRIGGERS = {
     "back": "back",
     "restart": "restart_diagnosis",
     "progress": "show_progress",
+    "admin": "start_admin",
+    "my_reports": "my_incidents",
+    "all_reports": "workspace_incidents",
+    "incident": "choose_incident",
 }
 TOPIC_TRIGGERS = {
     "diagnosis": "start_diagnosis",
     "history": "show_history",
     "lesson": "start_lessons",
 }
+# What the classifier's other intents lead to.
+INTENT_TRIGGERS = {
+    "diagnosis": "start_diagnosis",
+    "lesson": "start_lessons",
+    "help": "show_help",
+}
+INCIDENT_CONFIDENCE = 0.6  # at or above: the playbook at once
+OTHER_CONFIDENCE = 0.5
+CANDIDATE_FLOOR = 0.1  # an incident kind this likely is offered when unsure...
+UNSURE_FLOOR = 0.3  # ...if an incident is the best guess, or a close second to small talk
 # Typed "学習 3" and the like: a command word and a number.
 NUMBERED_TRIGGERS = {
     "lesson": "open_lesson",
@@ -80,6 +96,8 @@ class Engine:
         self.store = store
         self.machine = build_machine(flows)
         self._triggers = {state: frozenset(self.machine.get_triggers(state)) for state in self.machine.states}
+        self._free_text = {state: trigger for flow in flows for state, trigger in flow.free_text.items()}
+        self.classifier = IntentClassifier(content.intents)
         self.services = Services(
             content=content, store=store, clock=clock, orgs=OrgStore(store.client, store.keys),
             certificates=certificates, flows=flows)
@@ -160,9 +178,26 @@ class Engine:
         if command is not None:
             trigger = COMMAND_TRIGGERS[command]
             return (trigger, ()) if self._allowed(state, trigger) else ("show_menu", ())
-        topic = match_topic(event.text, phrases)
+        if state in self._free_text:
+            return self._free_text[state], (event.text,)
+        return self._route_free_text(state, event.text)
+
+    def _route_free_text(self, state: str, text: str) -> tuple[str, tuple[str, ...]]:
+        word = match_topic_word(text, self.content.phrases)
+        if word is not None and self._allowed(state, TOPIC_TRIGGERS[word]):
+            return TOPIC_TRIGGERS[word], ()
+        prediction = self.classifier.classify(text)
+        if prediction.intent in INCIDENT_KINDS and prediction.confidence >= INCIDENT_CONFIDENCE:
+            return "report_incident", (prediction.intent, text.strip())
+        topic = match_topic(text, self.content.phrases)
         if topic is not None and self._allowed(state, TOPIC_TRIGGERS[topic]):
             return TOPIC_TRIGGERS[topic], ()
+        if prediction.intent in INTENT_TRIGGERS and prediction.confidence >= OTHER_CONFIDENCE:
+            return INTENT_TRIGGERS[prediction.intent], ()
+        likely = [intent for intent, p in prediction.ranked if intent in INCIDENT_KINDS and p >= CANDIDATE_FLOOR]
+        if likely and (prediction.intent in INCIDENT_KINDS or prediction.ranked[1][1] >= UNSURE_FLOOR):
+            # Not sure which, but it sounds like trouble: never a dead end, ask which kind.
+            return "choose_incident", (",".join(likely[:5]),)
         return "not_understood", ()
 
     def _route_action(self, state: str, value: str) -> tuple[str, tuple[str, ...]]:

@@ -65,3 +65,15 @@ class Keys:
 
     def certificate(self, serial: str) -> str:
         return f"{self.prefix}:cert:{_part(serial)}"
+
+    def incident(self, incident_id: str) -> str:
+        return f"{self.prefix}:incident:{_part(incident_id)}"
+
+    def incident_timeline(self, incident_id: str) -> str:
+        return f"{self.prefix}:incident:{_part(incident_id)}:timeline"
+
+    def incidents_of_workspace(self, platform: str, workspace: str) -> str:
+        return f"{self.prefix}:incidents:{_part(platform)}:{_part(workspace)}"
+
+    def incidents_by(self, who: ConversationKey) -> str:
+        return f"{self.prefix}:incidents-by:{who}"

@@ -7,11 +7,12 @@ from transitions.extensions.asyncio import AsyncMachine
 
 from .conversation import INITIAL_STATE
 from .flows import Flow
-from .flows import diagnosis, lesson, menu
+from .flows import admin, diagnosis, incident, lesson, menu
 
-# Menu order; the menu flow comes last so that its catch-all transitions
-# (source "*") are tried after every flow's own.
-DEFAULT_FLOWS: tuple[Flow, ...] = (diagnosis.FLOW, lesson.FLOW, menu.FLOW)
+# Menu order (緊急相談 first: someone in trouble should not have to look for it); the
+# menu flow comes last so that its catch-all transitions (source "*") are tried after
+# every flow's own.
+DEFAULT_FLOWS: tuple[Flow, ...] = (incident.FLOW, diagnosis.FLOW, lesson.FLOW, admin.FLOW, menu.FLOW)
 
 
 def _definition(flows: tuple[Flow, ...]) -> dict[str, Any]:

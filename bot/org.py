@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 
 from .keys import Keys
 from .replies import Recipient
+from .store import StoreOp
 
 # Role ids and how they are called in the chat.
 ROLES: dict[str, str] = {
@@ -62,16 +63,26 @@ class OrgStore:
         raw = await self.client.get(self.keys.organisation(org_id))
         return Organisation.from_json(raw) if raw else None
 
+    @staticmethod
+    def new(name: str) -> Organisation:
+        return Organisation(id=secrets.token_hex(4), name=name)
+
     async def create(self, name: str) -> Organisation:
-        org = Organisation(id=secrets.token_hex(4), name=name)
+        org = self.new(name)
         await self.save(org)
         return org
 
+    def save_ops(self, org: Organisation) -> list[StoreOp]:
+        """The writes that store an organisation (for a conversation's atomic commit)."""
+        ops = [StoreOp("SET", self.keys.organisation(org.id), (org.to_json(),))]
+        ops += [StoreOp("SET", self.keys.organisation_of(platform, workspace), (org.id,))
+                for platform, workspace in org.workspaces]
+        return ops
+
     async def save(self, org: Organisation) -> None:
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self.keys.organisation(org.id), org.to_json())
-            for platform, workspace in org.workspaces:
-                pipe.set(self.keys.organisation_of(platform, workspace), org.id)
+            for op in self.save_ops(org):
+                pipe.execute_command(op.command, op.key, *op.args)
             await pipe.execute()
 
     async def bind(self, org: Organisation, platform: str, workspace: str) -> None:

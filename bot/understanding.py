@@ -59,6 +59,16 @@ def match_command(text: str, phrases: Phrases) -> str | None:
     return None
 
 
+def match_topic_word(text: str, phrases: Phrases) -> str | None:
+    """The topic when the whole message is one of its phrases (「履歴」「クイズ」), polite tail aside."""
+    wanted = normalize(text)
+    candidates = {wanted, _strip_polite_tail(wanted)}
+    for topic, words in phrases.topics.items():
+        if any(normalize(w) in candidates for w in words):
+            return topic
+    return None
+
+
 def match_topic(text: str, phrases: Phrases) -> str | None:
     """The first topic (in content order) with a phrase inside the text."""
     wanted = normalize(text)

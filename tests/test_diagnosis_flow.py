@@ -42,7 +42,8 @@ async def test_menu_greets_and_offers_the_self_check(chat):
     assert "相談窓口" in text
     menu = replies[-1]
     assert isinstance(menu, Choices)
-    assert [o.value for o in menu.options] == ["start_diagnosis", "show_history", "start_lessons", "show_help"]
+    assert [o.value for o in menu.options] == [
+        "choose_incident", "start_diagnosis", "show_history", "start_lessons", "show_help"]
 
 
 async def test_all_done_scores_100_with_category_subtotals(chat):
@@ -137,7 +138,7 @@ async def test_resume_after_a_restart_of_the_process(content, redis_url, key_pre
         second = LocalChat(Engine(content=content, store=Store(client, Keys(key_prefix)), clock=clock), user="sato")
         greeting = render_replies(await second.start())
         assert "自社診断の続き（12/25）" in greeting
-        assert current_question(await second.send("1")) == 13  # menu choice 1 = continue
+        assert current_question(await second.send("続きから")) == 13
         replies = await answer_all(second, [0] * 13)
         assert card_values(replies)["合計"] == "100 / 100点"
     finally:

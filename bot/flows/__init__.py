@@ -65,6 +65,8 @@ class Flow:
     menu_entries: Callable[[Conversation], list[Choice]] | None = None
     # what this flow shows on the user's home/progress page (Slack App Home, LINE 進捗)
     home: Handler | None = None
+    # state -> trigger that receives any typed text as its argument (e.g. a note being written)
+    free_text: dict[str, str] = field(default_factory=dict)
 
 
 async def reprompt(conv: Conversation) -> None:

@@ -1,0 +1,147 @@
+"""緊急相談 through the local adapter: recognition, playbook at once, triage, routing, records."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.adapters.local import LocalChat, render_replies
+from bot.incidents import IncidentStore
+from bot.org import OrgStore
+from bot.replies import Choices, Notice, Recipient, Text
+from tests.test_cli import run
+
+
+@pytest.fixture
+async def org(engine):
+    orgs = OrgStore(engine.store.client, engine.store.keys)
+    org = await orgs.create("山田商事")
+    await orgs.bind(org, "local", "local")
+    await orgs.add_contact(org, "security_lead", Recipient("local", "local", "user", "soumu", "情報セキュリティ責任者"))
+    await orgs.add_contact(org, "executive", Recipient("local", "local", "user", "shacho", "経営者"))
+    await orgs.add_contact(org, "privacy_officer", Recipient("local", "local", "user", "jinji", "個人情報担当"))
+    return org
+
+
+def notices(replies) -> list[Notice]:
+    return [r for r in replies if isinstance(r, Notice)]
+
+
+def incident_id(replies) -> str:
+    return render_replies(replies).split("受付番号：")[1].split("\n")[0]
+
+
+async def test_ransomware_gets_the_playbook_in_the_first_message(chat, org):
+    replies = await chat.send("ファイルが暗号化された")
+    first = replies[0]
+    assert isinstance(first, Text)
+    for must in ("LANケーブル", "Wi-Fi", "電源は切らない", "撮影", "払", "責任者"):
+        assert must in first.text, must
+    assert "やってはいけないこと" in first.text
+    question = next(r for r in replies if isinstance(r, Choices))
+    assert question.prompt.startswith("状況の確認 1/4") and [o.label for o in question.options] == [
+        "はい", "いいえ", "わからない"]
+    # Critical from the start: the security lead and the executive hear at once.
+    assert sorted(n.to.id for n in notices(replies)) == ["shacho", "soumu"]
+
+
+async def test_triage_routes_the_report_and_records_it(chat, org, engine, clock):
+    replies = await chat.send("会社のスマホを電車に置き忘れました")
+    number = incident_id(replies)
+    assert "紛失" in replies[0].text
+    await chat.send("はい")  # personal data
+    await chat.send("いいえ")  # still spreading
+    done = await chat.send("いいえ")  # regulated business
+    text = render_replies(done)
+    assert "重要度：高" in text
+    assert "速報：11月23日(月)〜11月25日(水)ごろまで" in text and "確報：12月20日(日)まで" in text
+    assert "個人情報保護委員会 漏えい等報告" in text
+    assert "このあとの対応" in text
+    told = {n.to.id for n in notices(done)}
+    assert told == {"soumu", "shacho", "jinji"}  # high + personal data
+    record = await IncidentStore(engine.store.client, engine.store.keys).load(number)
+    assert record.kind == "lost_device" and record.status == "received" and record.severity == "high"
+    assert record.answers == {"personal_data": "yes", "still_spreading": "no", "regulated_business": "no"}
+    assert record.description == "会社のスマホを電車に置き忘れました"
+    assert [e["what"] for e in record.timeline] == ["received", "triaged"]
+
+
+async def test_the_responsible_person_changes_the_status_and_the_reporter_hears(engine, org):
+    reporter = LocalChat(engine, user="tanaka")
+    number = incident_id(await reporter.send("怪しいメールの添付を開いてしまった"))
+    lead = LocalChat(engine, user="soumu")
+    changed = await lead.click(f"incident_status:{number}:in_progress")
+    assert f"{number} の状態を「対応中」にしました" in render_replies(changed)
+    [notice] = notices(changed)
+    assert notice.to.id == "tanaka" and "対応中" in notice.replies[0].text
+    record = await IncidentStore(engine.store.client, engine.store.keys).load(number)
+    assert record.status == "in_progress" and record.timeline[-1]["by"] == "soumu"
+    stranger = LocalChat(engine, user="someone")
+    refused = await stranger.click(f"incident_status:{number}:done")
+    assert "登録された担当者だけ" in render_replies(refused)
+    assert (await IncidentStore(engine.store.client, engine.store.keys).load(number)).status == "in_progress"
+
+
+async def test_the_reporter_adds_a_note_and_lists_reports(chat, engine, org):
+    number = incident_id(await chat.send("不正ログインされたみたいです"))
+    await chat.send("やめる")
+    await chat.click(f"incident_note:{number}")
+    saved = await chat.send("14時ごろ知らない国からのログイン通知が来ていました")
+    assert f"{number} にメモを追加しました" in render_replies(saved)
+    record = await IncidentStore(engine.store.client, engine.store.keys).load(number)
+    assert record.timeline[-1]["what"] == "note" and "知らない国" in record.timeline[-1]["text"]
+    listed = render_replies(await chat.send("報告一覧"))
+    assert number in listed and "受付" in listed
+
+
+async def test_unclear_trouble_asks_which_kind_and_never_dead_ends(chat):
+    replies = await chat.send("助けて")
+    menu = replies[-1]
+    assert isinstance(menu, Choices)
+    kinds = [o.value for o in menu.options if o.value.startswith("report_incident:")]
+    assert len(kinds) >= 5 and len(menu.options) <= 13
+    chosen = await chat.click(kinds[0])
+    assert "いますぐやること" in render_replies(chosen)
+
+
+async def test_menu_entry_offers_every_kind_over_two_pages(chat):
+    first = (await chat.click("choose_incident"))[-1]
+    second = (await chat.click("incident_kinds:2"))[-1]
+    values = {o.value for o in first.options + second.options if o.value.startswith("report_incident:")}
+    assert len(values) == 13
+
+
+async def test_without_an_organisation_the_reporter_is_told_to_call_someone(chat):
+    text = render_replies(await chat.send("ファイルが暗号化された"))
+    assert "直接連絡してください" in text
+
+
+async def test_a_threat_to_life_says_110_first(chat, org):
+    await chat.send("元社員が顧客データを持ち出していた")
+    for answer in ("いいえ", "いいえ", "いいえ", "はい"):  # personal data, spreading, regulated, threat to life
+        replies = await chat.send(answer)
+    text = render_replies(replies)
+    assert "110番" in text.split("■ 相談・報告先")[0]
+    contacts = [line for line in text.split("■ 相談・報告先")[1].splitlines()[1:] if line.startswith("■ ")]
+    assert contacts[0].startswith("■ 警察 110番")
+
+
+async def test_admin_conversation_sets_up_the_organisation(engine):
+    admin = LocalChat(engine, user="soumu")
+    assert "会社（組織）の名前を送ってください" in render_replies(await admin.send("管理"))
+    await admin.send("鈴木工務店")
+    await admin.send("情報セキュリティ責任者")
+    done = render_replies(await admin.send("自分を登録する"))
+    assert "・情報セキュリティ責任者：soumu" in done
+    org = await OrgStore(engine.store.client, engine.store.keys).for_workspace("local", "local")
+    assert org.name == "鈴木工務店" and org.reach("security_lead")[0].id == "soumu"
+    outsider = LocalChat(engine, user="intruder")
+    assert "登録された担当者だけ" in render_replies(await outsider.send("管理"))
+
+
+def test_bot_classify_prints_intent_and_confidence(tmp_path):
+    result = run("bot classify", data_dir=tmp_path, stdin="ファイルが暗号化された\n社用スマホをなくした\nこんにちは\n")
+    lines = [line.split("\t") for line in result.stdout.strip().splitlines()]
+    assert [intent for intent, _ in lines] == ["ransomware", "lost_device", "unknown"]
+    assert all(0.0 <= float(confidence) <= 1.0 for _, confidence in lines)
