@@ -34,9 +34,11 @@ class Conversation:
     `ops`.
     """
 
-    def __init__(self, snapshot: Snapshot, services: Services, *, display_name: str | None = None):
+    def __init__(self, snapshot: Snapshot, services: Services, *, display_name: str | None = None,
+                 channel: str | None = None):
         record = snapshot.record or {}
         self.display_name = display_name
+        self.channel = channel
         self.who: ConversationKey = snapshot.who
         self.saved_state: str = record.get("state") or INITIAL_STATE
         self.data: dict[str, Any] = record.get("data") or {}

@@ -22,6 +22,8 @@ class IncomingEvent:
     # The platform's own id for this delivery; a repeated id is ignored.
     event_id: str | None = None
     display_name: str | None = None
+    # Where it happened when that is a shared place (a Slack channel), for permissions.
+    channel: str | None = None
 
     @classmethod
     def message(cls, who: ConversationKey, text: str, *, event_id: str | None = None) -> "IncomingEvent":

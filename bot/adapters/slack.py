@@ -140,7 +140,8 @@ class SlackAdapter:
         destination = Destination(event["channel"], event.get("thread_ts") or event.get("ts"))
         text = _MENTION.sub("", event.get("text") or "").strip()
         self._queue(who, lambda: self._converse(
-            client, who, destination, lambda name: _event_for_text(who, text, body.get("event_id"), name)))
+            client, who, destination,
+            lambda name: _event_for_text(who, text, body.get("event_id"), name, channel=event["channel"])))
 
     async def _on_command(self, ack: Callable, command: dict, client: AsyncWebClient, context: dict) -> None:
         await ack()
@@ -170,7 +171,8 @@ class SlackAdapter:
             if message.get("blocks") and container.get("message_ts"):
                 await self._show_choice(client, container, message, action)
             await self._converse(client, who, destination, lambda name: IncomingEvent(
-                who=who, kind=_ACTION, action=value, event_id=event_id, display_name=name))
+                who=who, kind=_ACTION, action=value, event_id=event_id, display_name=name,
+                channel=container.get("channel_id")))
 
         self._queue(who, work)
 
@@ -296,9 +298,9 @@ class SlackAdapter:
             log.error("could not tell %s about the failed delivery either: %s", destination, exc)
 
 
-def _event_for_text(who: ConversationKey, text: str, event_id: str | None, name: str | None) -> IncomingEvent:
+def _event_for_text(who: ConversationKey, text: str, event_id: str | None, name: str | None, *,
+                    channel: str | None = None) -> IncomingEvent:
     """A typed message; an empty one (a bare mention or slash command) opens the menu."""
-    if not text:
-        return IncomingEvent(who=who, kind=_START, event_id=event_id, display_name=name)
-    return IncomingEvent(who=who, kind=_MESSAGE, text=text, event_id=event_id, display_name=name)
+    kind = _MESSAGE if text else _START
+    return IncomingEvent(who=who, kind=kind, text=text, event_id=event_id, display_name=name, channel=channel)
 

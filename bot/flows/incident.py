@@ -201,13 +201,17 @@ async def reprompt_triage(conv: Conversation) -> None:
 # --- notes, status, lists ----------------------------------------------------------
 
 async def _can_manage(conv: Conversation) -> bool:
-    """Responsible people listed for the workspace's organisation (or anyone in a listed channel)."""
+    """Responsible people listed for the organisation, or anyone acting inside a listed channel."""
     org = await conv.services.orgs.for_workspace(conv.who.platform, conv.who.workspace)
     if org is None:
         return False
     for people in org.contacts.values():
         for person in people:
-            if person.platform == conv.who.platform and (person.id == conv.who.user or person.kind == "channel"):
+            if person.platform != conv.who.platform:
+                continue
+            if person.kind == "user" and person.id == conv.who.user:
+                return True
+            if person.kind == "channel" and conv.channel is not None and person.id == conv.channel:
                 return True
     return False
 
