@@ -49,24 +49,24 @@ def _strip_polite_tail(text: str) -> str:
     return text
 
 
-def match_command(text: str, phrases: Phrases) -> str | None:
-    """A whole-message command name (menu, cancel, help, back, restart), if the text is one."""
+def _whole_message(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
+    """The key of `table` one of whose phrases is the whole message (a polite tail aside)."""
     wanted = normalize(text)
     candidates = {wanted, _strip_polite_tail(wanted)}
-    for command, words in phrases.commands.items():
+    for key, words in table.items():
         if any(normalize(w) in candidates for w in words):
-            return command
+            return key
     return None
+
+
+def match_command(text: str, phrases: Phrases) -> str | None:
+    """A whole-message command name (menu, cancel, help, back, restart...), if the text is one."""
+    return _whole_message(text, phrases.commands)
 
 
 def match_topic_word(text: str, phrases: Phrases) -> str | None:
-    """The topic when the whole message is one of its phrases (「履歴」「クイズ」), polite tail aside."""
-    wanted = normalize(text)
-    candidates = {wanted, _strip_polite_tail(wanted)}
-    for topic, words in phrases.topics.items():
-        if any(normalize(w) in candidates for w in words):
-            return topic
-    return None
+    """The topic when the whole message is one of its phrases (「履歴」「クイズ」)."""
+    return _whole_message(text, phrases.topics)
 
 
 def match_topic(text: str, phrases: Phrases) -> str | None:
