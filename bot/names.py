@@ -11,6 +11,7 @@ log = logging.getLogger(__name__)
 
 NAME_TTL_SECONDS = 24 * 3600
 MEMORY_SECONDS = 3600
+MISSING_SECONDS = 600  # a profile that could not be had is not asked for again at once
 
 # Looks the name up on the platform; None when it cannot be had (the error is the fetcher's to log).
 Fetch = Callable[[ConversationKey], Awaitable[str | None]]
@@ -26,15 +27,13 @@ class DisplayNames:
     async def get(self, who: ConversationKey, fetch: Fetch) -> str | None:
         cached = self._memory.get(who)
         if cached and cached[0] > time.monotonic():
-            return cached[1]
+            return cached[1] or None
         key = self._keys.display_name(who)
         raw = await self._redis.get(key)
         name = raw.decode() if raw else await fetch(who)
-        if not name:
-            return None
-        if not raw:
+        if name and not raw:
             await self._redis.set(key, name, ex=NAME_TTL_SECONDS)
         if len(self._memory) >= self._memory_size:
             self._memory.clear()
-        self._memory[who] = (time.monotonic() + MEMORY_SECONDS, name)
-        return name
+        self._memory[who] = (time.monotonic() + (MEMORY_SECONDS if name else MISSING_SECONDS), name or "")
+        return name or None
