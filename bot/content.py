@@ -207,9 +207,30 @@ def _texts_problems(data: dict) -> list[ContentProblem]:
     return problems
 
 
+def _known_files() -> set[str]:
+    from .content_incidents import CONTACTS_FILE, DIRECTORY, TRIAGE_FILE
+    from .content_intents import EXAMPLES_FILE, FILE as INTENTS_FILE
+    from .content_schema import INCIDENT_KINDS
+
+    known = set(FILES) | {INTENTS_FILE, EXAMPLES_FILE, CONTACTS_FILE, TRIAGE_FILE}
+    return known | {f"{DIRECTORY}/{kind}.yaml" for kind in INCIDENT_KINDS}
+
+
+def _unknown_files(content_dir: Path) -> list[ContentProblem]:
+    """Files the bot would never read (a typo in a name, a leftover): said rather than ignored."""
+    known = _known_files()
+    problems = []
+    for path in sorted(p for p in content_dir.rglob("*") if p.is_file()):
+        name = path.relative_to(content_dir).as_posix()
+        if name.startswith("lessons/") or name in known:
+            continue  # lessons/ has its own naming check
+        problems.append(ContentProblem(name, "", "unknown file: the bot does not read it"))
+    return problems
+
+
 def check_content(content_dir: Path) -> list[ContentProblem]:
     """Every problem in the content directory; empty when all is well."""
-    problems: list[ContentProblem] = []
+    problems: list[ContentProblem] = _unknown_files(content_dir)
     loaded: dict[str, Any] = {}
     for name, file_schema in FILES.items():
         file_problems: list[ContentProblem] = []

@@ -97,3 +97,22 @@ def test_load_refuses_broken_content(broken):
     with pytest.raises(ContentError) as error:
         load_content(broken)
     assert "answers must be ['done', 'partial', 'not_done', 'unknown'] in this order" in str(error.value)
+
+
+def test_unknown_files_are_reported(broken):
+    (broken / "incidents" / "ransomwear.yaml").write_text("id: x\n", encoding="utf-8")
+    (broken / "lessons" / "lesson1.yaml").write_text("item: 1\n", encoding="utf-8")
+    found = problems_text(broken)
+    assert "incidents/ransomwear.yaml: unknown file: the bot does not read it" in found
+    assert any(p.startswith("lessons/lesson1.yaml: lesson files are named itemNN.yaml") for p in found)
+
+
+def test_lessons_incidents_and_contacts_are_cross_checked(broken):
+    edit_yaml(broken / "lessons" / "item04.yaml", lambda d: d["quiz"][0].update(answer=3, choices=["a", "b", "c"]))
+    edit_yaml(broken / "incidents" / "bec.yaml", lambda d: d.update(contacts=["no_such_desk"]))
+    edit_yaml(broken / "contacts.yaml", lambda d: d["contacts"][1].pop("when_closed"))
+    found = problems_text(broken)
+    assert "lessons/item04.yaml: quiz[0].answer: 3 is not the index of one of the choices" in found
+    assert "incidents/bec.yaml: contacts[0]: no contact 'no_such_desk' in contacts.yaml" in found
+    assert ("contacts.yaml: contacts[1].when_closed: a contact that closes must say what to do while it is closed"
+            in found)
