@@ -50,10 +50,12 @@ def run(args: argparse.Namespace) -> int:
     token = os.environ.get("LINE_CHANNEL_ACCESS_TOKEN")
     if not token:
         raise ConfigError("LINE_CHANNEL_ACCESS_TOKEN is not set")
+    api_url = os.environ.get("LINE_API_URL")
     try:
-        menu_id = asyncio.run(set_up_rich_menu(access_token=token, api_url=os.environ.get("LINE_API_URL"),
-                                               keep_old=args.keep_old))
+        menu_id = asyncio.run(set_up_rich_menu(access_token=token, api_url=api_url, keep_old=args.keep_old))
     except ApiException as exc:
         raise ConfigError(f"LINE refused the rich menu ({exc.status}): {exc.body}") from exc
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise ConfigError(f"cannot reach the LINE API ({api_url or 'api.line.me'}): {exc!r}") from exc
     print(f"rich menu {menu_id} is now the default for every user")
     return 0

@@ -131,7 +131,8 @@ async def line_callback(request: web.Request) -> web.Response:
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("line: malformed webhook body: %s", exc)
         return web.Response(status=400, text="malformed body")
-    if events and request.app[QUEUE].full:
+    if len(events) > request.app[QUEUE].room():
+        # Refuse the whole delivery rather than accept part of it: LINE can redeliver it.
         return web.Response(status=503, text="busy", headers={"Retry-After": RETRY_AFTER_SECONDS})
     adapter = request.app[LINE]
     for raw_event in events:

@@ -194,3 +194,16 @@ async def test_cancel_during_a_lesson_returns_to_the_menu(chat):
     await chat.send("学習 7")
     text = render_replies(await chat.send("やめる"))
     assert "学習を中断しました" in text
+
+
+async def test_a_late_click_after_a_missed_round_is_ignored(chat, content):
+    first = await chat.send("学習 1")
+    lesson = content.lessons[1]
+    last = None
+    for index, question in enumerate(lesson.quiz):
+        wrong = (question.answer + 1) % len(question.choices)
+        replies = await chat.send(str(wrong + 1)) if index else await chat.click(
+            question_of(first).options[wrong].value)
+        last = f"lesson_answer:1:{index}:{wrong}"
+    assert "修了証は全問正解で発行されます" in render_replies(replies)
+    assert await chat.click(last) == []  # the same answer again: nothing, and no error

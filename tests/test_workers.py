@@ -32,7 +32,7 @@ async def test_concurrency_is_bounded_and_every_job_runs():
 
 
 async def test_a_full_queue_refuses_and_a_failing_job_does_not_stop_the_workers(caplog):
-    queue = WorkQueue(workers=1, capacity=2)
+    queue = WorkQueue(workers=1, capacity=3)
     gate = asyncio.Event()
     ran = []
 
@@ -76,3 +76,38 @@ async def test_server_answers_503_with_retry_after_when_the_queue_is_full(engine
             gate.set()
             await queue.drain()
         assert fake.calls_to("chat.postMessage") == []  # refused means not half-done
+
+
+async def test_one_users_burst_runs_in_order_and_does_not_starve_others():
+    queue = WorkQueue(workers=2, capacity=100)
+    await queue.start()
+    order: list[str] = []
+    running: set[str] = set()
+    overlap = False
+
+    def job(key: str, n: int):
+        async def run():
+            nonlocal overlap
+            overlap = overlap or key in running
+            running.add(key)
+            await asyncio.sleep(0.01)
+            order.append(f"{key}{n}")
+            running.discard(key)
+        return run
+
+    for n in range(10):
+        queue.offer(job("a", n), key="a")
+    queue.offer(job("b", 0), key="b")
+    await queue.drain()
+    await queue.stop()
+    a_jobs = [x for x in order if x.startswith("a")]
+    assert a_jobs == [f"a{n}" for n in range(10)] and not overlap
+    assert order.index("b0") < order.index("a9")  # the other user was not made to wait for the burst
+
+
+def test_room_keeps_headroom_for_requests_already_in_flight():
+    queue = WorkQueue(workers=1, capacity=100)
+    assert queue.room() == 90
+    for _ in range(90):
+        queue.offer(lambda: asyncio.sleep(0))
+    assert queue.full and queue.offer(lambda: asyncio.sleep(0))  # still accepted past the door

@@ -14,6 +14,8 @@ import time
 import uuid
 from typing import Any
 
+import aiohttp
+
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
@@ -37,7 +39,6 @@ from ..engine import Engine
 from ..events import IncomingEvent
 from ..image_store import ImageStore, image_urls
 from ..keys import ConversationKey
-from ..locks import KeyedLocks
 from ..names import DisplayNames
 from ..notify import Notifiers
 from ..replies import Image, Notice, Reply
@@ -51,6 +52,7 @@ API_HOST = "https://api.line.me"
 DATA_API_HOST = "https://api-data.line.me"
 REPLY_TOKEN_FRESH_SECONDS = 50  # LINE accepts a reply token for about a minute
 PUSH_ATTEMPTS = 3
+REQUEST_TIMEOUT_SECONDS = 10  # the SDK's default would hold a worker for minutes
 _RETRY_KEYS = uuid.UUID("6f1c2a8e-3d4b-4e55-9a61-0c7d8e9f1a2b")
 
 
@@ -78,7 +80,6 @@ class LineAdapter:
         store = engine.store
         self.images = ImageStore(store.client, store.keys)
         self.names = DisplayNames(store.client, store.keys)
-        self._user_locks = KeyedLocks()
 
     async def close(self) -> None:
         await self._api_client.close()
@@ -106,11 +107,7 @@ class LineAdapter:
             token = getattr(event, "reply_token", None)
             work = lambda: self._converse(who, incoming, token, sent_at)  # noqa: E731
 
-        async def job() -> None:
-            async with self._user_locks(who):
-                await work()
-
-        return self.queue.offer(job)
+        return self.queue.offer(work, key=who)  # one user's events run in order
 
     @staticmethod
     def _incoming(event: Event, who: ConversationKey, event_id: str | None) -> IncomingEvent | None:
@@ -128,9 +125,12 @@ class LineAdapter:
 
     async def _profile_name(self, who: ConversationKey) -> str | None:
         try:
-            return (await self.api.get_profile(who.user)).display_name
+            return (await self.api.get_profile(who.user, _request_timeout=REQUEST_TIMEOUT_SECONDS)).display_name
         except ApiException as exc:
             log.warning("line: profile of %s not available: %s", who, exc.status)
+            return None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.warning("line: profile of %s not available: %r", who, exc)
             return None
 
     async def _converse(self, who: ConversationKey, incoming: IncomingEvent, reply_token: str | None,
@@ -142,9 +142,17 @@ class LineAdapter:
         if not replies:
             return
         seed = incoming.event_id or uuid.uuid4().hex
-        await self.deliver(who.user, replies, reply_token=reply_token, sent_at=sent_at, seed=seed)
-        for notice in (r for r in replies if isinstance(r, Notice)):
-            await self.notifiers.notify(notice, seed=seed)
+        try:
+            await self.deliver(who.user, [r for r in replies if not isinstance(r, Notice)],
+                               reply_token=reply_token, sent_at=sent_at, seed=seed)
+        except Exception:
+            log.exception("line: delivery to %s failed", who)
+        # Notices go whatever happened to the person's own replies: someone may be waiting for them.
+        for index, notice in enumerate(r for r in replies if isinstance(r, Notice)):
+            try:
+                await self.notifiers.notify(notice, seed=f"{seed}:{index}")
+            except Exception:
+                log.exception("line: notice to %s failed", notice.to)
 
     async def _messages(self, replies: list[Reply]) -> list[dict[str, Any]]:
         urls = {}
@@ -161,10 +169,12 @@ class LineAdapter:
             if index == 0 and reply_token and time.time() - sent_at < REPLY_TOKEN_FRESH_SECONDS:
                 try:
                     await self.api.reply_message(ReplyMessageRequest.from_dict(
-                        {"replyToken": reply_token, "messages": batch}))
+                        {"replyToken": reply_token, "messages": batch}), _request_timeout=REQUEST_TIMEOUT_SECONDS)
                     continue
                 except ApiException as exc:
                     log.warning("line: reply refused (%s %s); pushing instead", exc.status, exc.body)
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    log.warning("line: reply failed (%r); pushing instead", exc)
             await self._push(to, batch, key=retry_key(seed, to, index))
 
     async def notify(self, notice: Notice, *, seed: str) -> None:
@@ -178,7 +188,7 @@ class LineAdapter:
         request = PushMessageRequest.from_dict({"to": to, "messages": batch})
         for attempt in range(1, PUSH_ATTEMPTS + 1):
             try:
-                await self.api.push_message(request, x_line_retry_key=key)
+                await self.api.push_message(request, x_line_retry_key=key, _request_timeout=REQUEST_TIMEOUT_SECONDS)
                 return
             except ApiException as exc:
                 if exc.status == 409:  # this retry key was accepted before: delivered already
@@ -189,7 +199,7 @@ class LineAdapter:
                 if exc.status < 500 or attempt == PUSH_ATTEMPTS:
                     log.error("line: push to %s failed (%s): %s", to, exc.status, exc.body)
                     return
-            except (asyncio.TimeoutError, OSError) as exc:
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 if attempt == PUSH_ATTEMPTS:
                     log.error("line: push to %s failed: %r", to, exc)
                     return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -29,7 +30,6 @@ from ..config import SlackSettings
 from ..engine import Engine
 from ..events import EventKind, IncomingEvent
 from ..keys import ConversationKey
-from ..locks import KeyedLocks
 from ..names import DisplayNames
 from ..notify import Notifiers
 from ..replies import Image, Notice, Reply
@@ -81,7 +81,6 @@ class SlackAdapter:
         self.client = make_web_client(settings, session)
         store = engine.store
         self.names = DisplayNames(store.client, store.keys)
-        self._user_locks = KeyedLocks()
         self._dm_channels: dict[tuple[str, str], str] = {}
         self.installations = RedisInstallationStore(store.client, store.keys)
         oauth = None
@@ -116,11 +115,8 @@ class SlackAdapter:
         app.action(re.compile(f"^{re.escape(CHOICE_ACTION_PREFIX)}"))(self._on_choice)
 
     def _queue(self, who: ConversationKey, work: Callable[[], Awaitable[None]]) -> None:
-        async def job() -> None:
-            async with self._user_locks(who):
-                await work()
-
-        if not self.queue.offer(job):
+        # One user's events run in order (the queue chains them by key).
+        if not self.queue.offer(work, key=who):
             log.error("dropped a Slack request for %s: work queue full", who)
 
     async def _on_message(self, body: dict, event: dict, client: AsyncWebClient, context: dict) -> None:
@@ -197,8 +193,10 @@ class SlackAdapter:
                     or user.get("name"))
 
         name = await self.names.get(who, fetch)
-        replies = await self.engine.handle(make_event(name))
-        await self.deliver(client, who.workspace, destination, replies)
+        event = make_event(name)
+        replies = await self.engine.handle(event)
+        await self.deliver(client, who.workspace, destination, replies,
+                           seed=f"slack:{who}:{event.event_id or uuid.uuid4().hex}")
 
     async def _show_choice(self, client: AsyncWebClient, container: dict, message: dict, action: dict) -> None:
         """Replace the clicked buttons by the chosen answer, so a question is answered once."""
@@ -229,20 +227,26 @@ class SlackAdapter:
         return cached
 
     async def deliver(self, client: AsyncWebClient, team: str, destination: Destination,
-                      replies: list[Reply]) -> None:
-        """Send replies in order; a failure is logged and the user told, the rest is not sent."""
+                      replies: list[Reply], *, seed: str) -> None:
+        """Send the person's replies in order, then the notices for others.
+
+        A failure is logged and the person told; the rest of their replies is not
+        sent, but the notices still go (each on its own), since someone may be
+        waiting for an incident alert.
+        """
+        own = [r for r in replies if not isinstance(r, Notice)]
         try:
-            for item in plan_delivery(replies):
+            for item in plan_delivery(own):
                 if isinstance(item, SlackMessage):
                     await client.chat_postMessage(channel=destination.channel, thread_ts=destination.thread_ts,
                                                   text=item.text, blocks=item.blocks)
                 elif isinstance(item, Image):
                     await self._upload(client, team, destination, item)
-                elif isinstance(item, Notice):
-                    await self._notify(client, team, item)
         except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.error("delivery to %s failed: %s", destination, exc)
             await self._apologise(client, destination)
+        for index, notice in enumerate(r for r in replies if isinstance(r, Notice)):
+            await self._notify(client, team, notice, seed=f"{seed}:{index}")
 
     async def _upload(self, client: AsyncWebClient, team: str, destination: Destination, image: Image) -> None:
         data = await asyncio.to_thread(image.render)
@@ -250,16 +254,16 @@ class SlackAdapter:
         await client.files_upload_v2(channel=channel, thread_ts=destination.thread_ts, content=data,
                                      filename=image.name, title=image.alt_text, alt_txt=image.alt_text)
 
-    async def _notify(self, client: AsyncWebClient, team: str, notice: Notice) -> None:
+    async def _notify(self, client: AsyncWebClient, team: str, notice: Notice, *, seed: str) -> None:
         to = notice.to
         try:
             if to.platform == PLATFORM and to.workspace == team:
                 await self._post_notice(client, team, notice)
             else:
-                await self.notifiers.notify(notice, seed=f"slack:{team}:{id(notice)}")
-        except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            # The person talking should still get their own replies.
-            log.error("notice to %s failed: %s", to, exc)
+                await self.notifiers.notify(notice, seed=seed)
+        except Exception:
+            # One recipient's failure must not stop the others (nor the person's own replies).
+            log.exception("notice to %s failed", to)
 
     async def notify(self, notice: Notice, *, seed: str) -> None:
         """A notice from another platform (or another workspace) to someone in Slack."""

@@ -140,14 +140,14 @@ def is_not_current(conv: Conversation, item: str = "", index: str = "", choice: 
     draft = _draft(conv)
     parsed = _parse(conv, item, index, choice)
     return (draft is None or parsed is None or parsed[0] != draft["item"]
-            or parsed[1] != draft["queue"][draft["pos"]])
+            or draft["pos"] >= len(draft["queue"]) or parsed[1] != draft["queue"][draft["pos"]])
 
 
 async def ignore_or_stale(conv: Conversation, item: str = "", index: str = "", choice: str = "") -> None:
     draft = _draft(conv)
     parsed = _parse(conv, item, index, choice)
     answered = (draft is not None and parsed is not None and parsed[0] == draft["item"]
-                and parsed[1] in draft["queue"][:draft["pos"]])
+                and parsed[1] in draft["queue"][:draft["pos"]] + draft["wrong"])
     if not answered:  # an old question is simply not answered twice; anything else is explained
         await stale_choice(conv)
 
