@@ -50,6 +50,20 @@ class Organisation:
         )
 
 
+def is_responsible(org: Organisation, *, platform: str, user: str, channel: str | None) -> bool:
+    """Whether someone is one of the organisation's registered people: listed themselves,
+    or acting inside a channel that is listed."""
+    for people in org.contacts.values():
+        for person in people:
+            if person.platform != platform:
+                continue
+            if person.kind == "user" and person.id == user:
+                return True
+            if person.kind == "channel" and channel is not None and person.id == channel:
+                return True
+    return False
+
+
 class OrgStore:
     def __init__(self, client: aioredis.Redis, keys: Keys):
         self.client = client

@@ -24,9 +24,9 @@ TILES: tuple[Tile, ...] = (
     Tile("自社診断", "25問で会社の対策を確認", "診", (29, 53, 87),
          {"type": "postback", "data": "start_diagnosis", "displayText": "自社診断", "label": "自社診断"}),
     Tile("ポイント学習", "5分で学んで修了証", "学", (42, 111, 151),
-         {"type": "message", "text": "ポイント学習", "label": "ポイント学習"}),
+         {"type": "postback", "data": "start_lessons", "displayText": "ポイント学習", "label": "ポイント学習"}),
     Tile("緊急相談", "困ったらすぐ、初動を案内", "急", (178, 34, 34),
-         {"type": "message", "text": "緊急相談", "label": "緊急相談"}),
+         {"type": "postback", "data": "choose_incident", "displayText": "緊急相談", "label": "緊急相談"}),
     Tile("進捗", "結果と学習の進み具合", "進", (61, 90, 64),
          {"type": "postback", "data": "show_progress", "displayText": "進捗", "label": "進捗"}),
 )

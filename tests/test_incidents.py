@@ -145,3 +145,66 @@ def test_bot_classify_prints_intent_and_confidence(tmp_path):
     lines = [line.split("\t") for line in result.stdout.strip().splitlines()]
     assert [intent for intent, _ in lines] == ["ransomware", "lost_device", "unknown"]
     assert all(0.0 <= float(confidence) <= 1.0 for _, confidence in lines)
+
+
+async def test_text_typed_during_triage_is_kept_as_a_note_not_a_new_report(chat, engine, org):
+    number = incident_id(await chat.send("ファイルが暗号化された"))
+    again = render_replies(await chat.send("はい、他のパソコンのファイルも暗号化されています"))
+    assert "メモとして記録しました" in again and "状況の確認 1/4" in again
+    assert await chat.click("report_incident:ransomware") != []  # a double click on the kind...
+    mine = await IncidentStore(engine.store.client, engine.store.keys).by_reporter(chat.who)
+    assert [i.id for i in mine] == [number]  # ...creates nothing new
+    assert mine[0].timeline[-1]["text"] == "はい、他のパソコンのファイルも暗号化されています"
+
+
+async def test_the_update_card_keeps_the_report_time_and_words(chat, org, clock):
+    await chat.send("社用スマホをなくした")
+    clock.advance(minutes=25)
+    await chat.send("いいえ")
+    await chat.send("いいえ")
+    done = await chat.send("いいえ")
+    card = next(r for n in notices(done) for r in n.replies if hasattr(r, "fields"))
+    fields = {f.label: f.value for f in card.fields}
+    assert fields["受付日時"] == "2026-11-20 10:00" and card.body == "社用スマホをなくした"
+
+
+async def test_a_lead_on_line_may_act_on_a_report_made_in_the_local_chat(engine, org):
+    from bot.events import IncomingEvent
+    from bot.keys import ConversationKey
+
+    orgs = OrgStore(engine.store.client, engine.store.keys)
+    await orgs.bind(org, "line", "Bline")
+    await orgs.add_contact(org, "security_lead", Recipient("line", "Bline", "user", "Ulead", "情報セキュリティ責任者"))
+    number = incident_id(await LocalChat(engine, user="tanaka").send("怪しいメールの添付を開いてしまった"))
+    lead = ConversationKey("line", "Bline", "Ulead")
+    await engine.handle(IncomingEvent.choice(lead, f"incident_status:{number}:done", event_id="e-line-1"))
+    assert (await IncidentStore(engine.store.client, engine.store.keys).load(number)).status == "done"
+    other_org_lead = ConversationKey("line", "Bother", "Ulead")
+    other = OrgStore(engine.store.client, engine.store.keys)
+    foreign = await other.create("別会社")
+    await other.bind(foreign, "line", "Bother")
+    await other.add_contact(foreign, "security_lead", Recipient("line", "Bother", "user", "Ulead", "情報セキュリティ責任者"))
+    refused = await engine.handle(IncomingEvent.choice(other_org_lead, f"incident_status:{number}:received",
+                                                       event_id="e-line-2"))
+    assert "登録された担当者だけ" in render_replies(refused)
+
+
+async def test_a_stale_name_prompt_cannot_replace_the_organisation(engine):
+    mallory, boss = LocalChat(engine, user="mallory"), LocalChat(engine, user="boss")
+    await mallory.send("管理")  # the name prompt stays open
+    await boss.send("管理")
+    await boss.send("山田商事")
+    await boss.send("情報セキュリティ責任者")
+    await boss.send("自分を登録する")
+    reply = render_replies(await mallory.send("乗っ取り商事"))
+    assert "すでに組織が登録されています" in reply
+    org = await OrgStore(engine.store.client, engine.store.keys).for_workspace("local", "local")
+    assert org.name == "山田商事" and [p.id for p in org.reach("security_lead")] == ["boss"]
+
+
+async def test_an_organisation_with_only_a_channel_is_not_open_to_everyone(engine):
+    orgs = OrgStore(engine.store.client, engine.store.keys)
+    org = await orgs.create("チャンネルだけ商事")
+    await orgs.bind(org, "local", "local")
+    await orgs.add_contact(org, "security_lead", Recipient("local", "local", "channel", "C0SEC", "情報セキュリティ責任者"))
+    assert "登録された担当者だけ" in render_replies(await LocalChat(engine, user="anyone").send("管理"))

@@ -10,7 +10,7 @@ import re
 
 from ..conversation import Conversation
 from ..events import action_value
-from ..org import ROLES, Organisation
+from ..org import ROLES, Organisation, is_responsible
 from ..replies import Choice, Recipient
 from . import Flow, on
 from .menu import MENU, send_menu
@@ -26,11 +26,11 @@ async def _org(conv: Conversation) -> Organisation | None:
 
 
 def may_administer(conv: Conversation, org: Organisation | None) -> bool:
-    if org is None:
+    """A workspace without an organisation (or one with nobody registered yet) may be set up by
+    anyone; after that only its registered people may change it."""
+    if org is None or not any(org.contacts.values()):
         return True
-    people = [p for members in org.contacts.values() for p in members
-              if p.kind == "user" and p.platform == conv.who.platform]
-    return not people or any(p.id == conv.who.user for p in people)
+    return is_responsible(org, platform=conv.who.platform, user=conv.who.user, channel=conv.channel)
 
 
 def _describe(conv: Conversation, org: Organisation) -> str:
@@ -65,6 +65,14 @@ async def show_roles(conv: Conversation) -> None:
 
 async def save_name(conv: Conversation, text: str = "") -> None:
     name = text.strip()[:60]
+    if await _org(conv) is not None:  # someone else set it up while this prompt was open
+        conv.out.text(conv.text("admin.exists"))
+        await start(conv)
+        return
+    if not name:
+        conv.out.text(conv.text("admin.ask_name"))
+        await conv.trigger("admin_wait_name")
+        return
     org = conv.services.orgs.new(name)
     org.workspaces.append((conv.who.platform, conv.who.workspace))
     conv.ops.extend(conv.services.orgs.save_ops(org))

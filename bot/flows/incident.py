@@ -17,6 +17,7 @@ from typing import Any
 from ..conversation import Conversation
 from ..events import action_value
 from ..incidents import STATUSES, Incident, IncidentStore, new_incident_id
+from ..org import is_responsible
 from ..replies import Choice, Recipient, Text
 from ..routing import UNKNOWN, YES, roles_to_notify, severity
 from . import Flow, on, when
@@ -97,6 +98,12 @@ def is_unknown_kind(conv: Conversation, kind: str = "", *_: str) -> bool:
     return kind not in _playbooks(conv)
 
 
+def is_same_report(conv: Conversation, kind: str = "", description: str = "") -> bool:
+    """The kind's button again (a double click) while its questions are still being asked."""
+    draft = _draft(conv)
+    return draft is not None and draft["kind"] == kind and not description
+
+
 async def report(conv: Conversation, kind: str, description: str = "") -> None:
     playbook = _playbooks(conv)[kind]
     now = conv.services.clock()
@@ -172,9 +179,10 @@ async def answer_and_route(conv: Conversation, incident_id: str, step_id: str, a
     conv.ops.extend(_incidents(conv).record_triage(draft["id"], answers, level, now, _reporter_name(conv)))
     conv.out.text(routing_text(conv, playbook, answers, level, now))
     conv.out.text(conv.text("incident.follow_up", steps="\n".join(f"・{s}" for s in playbook.follow_up)))
-    incident = Incident(id=draft["id"], kind=playbook.id, reporter=conv.who, reporter_name=_reporter_name(conv),
-                        description="", reported_at=now.isoformat(timespec="seconds"), severity=level,
-                        answers=answers)
+    incident = await _incidents(conv).load(draft["id"]) or Incident(
+        id=draft["id"], kind=playbook.id, reporter=conv.who, reporter_name=_reporter_name(conv), description="",
+        reported_at=now.isoformat(timespec="seconds"))
+    incident.answers, incident.severity = answers, level  # this commit's, not yet stored
     told = await notify_roles(conv, incident, roles_to_notify(level, answers), update=True)
     if told:
         conv.out.text(conv.text("incident.updated", to=told))
@@ -183,6 +191,19 @@ async def answer_and_route(conv: Conversation, incident_id: str, step_id: str, a
         Choice(conv.text("incident.my_reports"), action_value("my_incidents")),
         Choice(conv.text("result.menu"), action_value("show_menu")),
     ])
+
+
+async def triage_text(conv: Conversation, text: str = "") -> None:
+    """Something typed while a question waits: kept with the report, then the question again."""
+    draft = _draft(conv)
+    if draft is None:
+        await send_menu(conv)
+        return
+    if text.strip():
+        conv.ops.extend(_incidents(conv).add_note(draft["id"], text.strip(), conv.services.clock(),
+                                                  _reporter_name(conv)))
+        conv.out.text(conv.text("incident.noted_during_triage", id=draft["id"]))
+    await ask_step(conv)
 
 
 async def pause(conv: Conversation) -> None:
@@ -200,29 +221,34 @@ async def reprompt_triage(conv: Conversation) -> None:
 
 # --- notes, status, lists ----------------------------------------------------------
 
-async def _can_manage(conv: Conversation) -> bool:
-    """Responsible people listed for the organisation, or anyone acting inside a listed channel."""
-    org = await conv.services.orgs.for_workspace(conv.who.platform, conv.who.workspace)
-    if org is None:
+async def _can_manage(conv: Conversation, incident: Incident | None = None) -> bool:
+    """A registered responsible person of the organisation (of the incident's workspace, which may
+    be on another platform than the one they act from)."""
+    orgs = conv.services.orgs
+    org = await orgs.for_workspace(conv.who.platform, conv.who.workspace)
+    if org is None or not is_responsible(org, platform=conv.who.platform, user=conv.who.user, channel=conv.channel):
         return False
-    for people in org.contacts.values():
-        for person in people:
-            if person.platform != conv.who.platform:
-                continue
-            if person.kind == "user" and person.id == conv.who.user:
-                return True
-            if person.kind == "channel" and conv.channel is not None and person.id == conv.channel:
-                return True
-    return False
+    if incident is None:
+        return True
+    reporter_org = await orgs.for_workspace(incident.reporter.platform, incident.reporter.workspace)
+    return reporter_org is not None and reporter_org.id == org.id
 
 
 async def start_note(conv: Conversation, incident_id: str = "") -> None:
     incident = await _incidents(conv).load(incident_id)
-    if incident is None or (incident.reporter != conv.who and not await _can_manage(conv)):
+    if incident is None or (incident.reporter != conv.who and not await _can_manage(conv, incident)):
         await stale_choice(conv)
         return
     conv.data[NAME + "_note"] = incident_id
     conv.out.text(conv.text("incident.note_prompt", id=incident_id))
+
+
+def is_empty_text(conv: Conversation, text: str = "") -> bool:
+    return not text.strip()
+
+
+async def _say(conv: Conversation, key: str) -> None:
+    conv.out.text(conv.text(key))
 
 
 def has_note_target(conv: Conversation, *_: str) -> bool:
@@ -242,7 +268,7 @@ async def set_status(conv: Conversation, incident_id: str = "", status: str = ""
     if incident is None or status not in STATUSES:
         await stale_choice(conv)
         return
-    if not await _can_manage(conv) or incident.reporter.workspace != conv.who.workspace:
+    if not await _can_manage(conv, incident):
         conv.out.text(conv.text("incident.not_allowed"))
         return
     if incident.status == status:
@@ -262,7 +288,7 @@ async def set_status(conv: Conversation, incident_id: str = "", status: str = ""
 
 async def view(conv: Conversation, incident_id: str = "") -> None:
     incident = await _incidents(conv).load(incident_id)
-    manager = await _can_manage(conv)
+    manager = incident is not None and await _can_manage(conv, incident)
     if incident is None or (incident.reporter != conv.who and not manager):
         await stale_choice(conv)
         return
@@ -318,6 +344,8 @@ FLOW = Flow(
         {"trigger": "incident_kinds", "source": "*", "dest": CHOOSING, "after": on(kinds_page)},
         {"trigger": "report_incident", "source": "*", "dest": None, "conditions": when(is_unknown_kind),
          "after": on(stale_choice)},
+        {"trigger": "report_incident", "source": TRIAGE, "dest": None, "conditions": when(is_same_report),
+         "after": on(lambda conv, *_: ask_step(conv))},
         {"trigger": "report_incident", "source": "*", "dest": TRIAGE, "after": on(report)},
         {"trigger": "incident_answer", "source": TRIAGE, "dest": None, "conditions": when(is_not_current_step),
          "after": on(ignore_or_stale)},
@@ -326,8 +354,11 @@ FLOW = Flow(
         {"trigger": "incident_answer", "source": TRIAGE, "dest": None, "after": on(answer_and_continue)},
         {"trigger": "cancel", "source": TRIAGE, "dest": MENU, "after": on(pause)},
         {"trigger": "incident_note", "source": "*", "dest": NOTE, "after": on(start_note)},
+        {"trigger": "note_text", "source": NOTE, "dest": None, "conditions": when(is_empty_text),
+         "after": on(lambda conv, *_: _say(conv, "incident.note_empty"))},
         {"trigger": "note_text", "source": NOTE, "dest": MENU, "conditions": when(has_note_target),
          "after": on(save_note)},
+        {"trigger": "triage_text", "source": TRIAGE, "dest": None, "after": on(triage_text)},
         {"trigger": "incident_status", "source": "*", "dest": None, "after": on(set_status)},
         {"trigger": "incident_view", "source": "*", "dest": None, "after": on(view)},
         {"trigger": "my_incidents", "source": "*", "dest": MENU, "after": on(my_incidents)},
@@ -336,5 +367,5 @@ FLOW = Flow(
     reprompts={CHOOSING: lambda conv: kinds_page(conv, "1"), TRIAGE: reprompt_triage},
     hints={CHOOSING: "incident.choose_hint", TRIAGE: "incident.triage_hint"},
     menu_entries=menu_entries,
-    free_text={NOTE: "note_text"},
+    free_text={NOTE: "note_text", TRIAGE: "triage_text"},
 )
