@@ -10,10 +10,7 @@ from .adapters.local import LocalChat
 from .config import Settings
 from .runtime import open_engine
 
-PROMPT = "あなた> "
-
-
-async def _lines(interactive: bool) -> AsyncIterator[str]:
+async def _lines(interactive: bool, prompt: str) -> AsyncIterator[str]:
     """Lines typed by the user, read on a daemon thread so Ctrl-C never waits for a blocked read."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -24,7 +21,7 @@ async def _lines(interactive: bool) -> AsyncIterator[str]:
             wanted.wait()
             wanted.clear()
             try:
-                line = input(PROMPT) if interactive else (sys.stdin.readline() or None)
+                line = input(prompt) if interactive else (sys.stdin.readline() or None)
             except EOFError:
                 line = None
             loop.call_soon_threadsafe(queue.put_nowait, None if line is None else line.rstrip("\r\n"))
@@ -50,10 +47,11 @@ async def run_chat(settings: Settings, *, user: str, interactive: bool, out: Tex
     async with open_engine(settings) as engine:
         chat = LocalChat(engine, user=user, image_dir=settings.data_dir / "images")
         await _show(chat, await chat.start(), out)
-        async for line in _lines(interactive):
+        prompt = engine.content.texts["local.prompt"]
+        async for line in _lines(interactive, prompt):
             if not line.strip():
                 continue
             if not interactive:
-                out.write(f"{PROMPT}{line}\n")
+                out.write(f"{prompt}{line}\n")
             await _show(chat, await chat.send(line), out)
     return 0

@@ -10,7 +10,8 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from datetime import date
+from typing import Any, Iterable
 
 import jsonschema
 import yaml
@@ -97,6 +98,19 @@ class Texts:
 
     def render(self, key: str, **params: Any) -> str:
         return self._entries[key].format(**params)
+
+    def date(self, day: date) -> str:
+        return self.render("format.date", year=day.year, month=day.month, day=day.day)
+
+    def short_date(self, day: date) -> str:
+        weekday = self._entries["format.weekdays"].split(",")[day.weekday()]
+        return self.render("format.short_date", month=day.month, day=day.day, weekday=weekday)
+
+    def bullets(self, items: Iterable[str], key: str = "list.bullet") -> str:
+        return "\n".join(self.render(key, item=item) for item in items)
+
+    def numbered(self, items: Iterable[str]) -> str:
+        return "\n".join(self.render("list.numbered", n=n, item=item) for n, item in enumerate(items, start=1))
 
 
 @dataclass(frozen=True)
@@ -199,6 +213,8 @@ def _texts_problems(data: dict) -> list[ContentProblem]:
         except ValueError as exc:
             problems.append(ContentProblem("texts.yaml", key, f"bad placeholder syntax: {exc}"))
             continue
+        if key == "format.weekdays" and len(text.split(",")) != 7:
+            problems.append(ContentProblem("texts.yaml", key, "needs the 7 weekdays, Monday first, comma-separated"))
         unknown = used - REQUIRED_TEXTS[key]
         if unknown:
             allowed = ", ".join(sorted(REQUIRED_TEXTS[key])) or "none"

@@ -114,7 +114,7 @@ def chart_height(bar_count: int, *, caption: bool = False) -> int:
 
 
 def render_score_chart(
-    *, title: str, bars: Sequence[tuple[str, int, int]], caption: str = ""
+    *, title: str, bars: Sequence[tuple[str, int, int]], caption: str = "", unit_template: str = " / {max}"
 ) -> bytes:
     """A horizontal bar chart of (label, score, max_score) rows, as PNG bytes.
 
@@ -147,7 +147,7 @@ def render_score_chart(
         fill_colour, text_colour = _grade(score / max_score)
 
         # "72 / 100点", right-aligned above the track.
-        unit = f" / {max_score}点"
+        unit = unit_template.format(max=max_score)
         number = str(score)
         unit_x = width - _MARGIN - unit_font.getlength(unit)
         draw.text((unit_x, baseline), unit, font=unit_font, fill=_MUTED_COLOUR, anchor="ls")

@@ -38,13 +38,21 @@ class Incident:
 
 
 def new_incident_id(now: datetime) -> str:
-    return f"INC-{now:%Y%m%d}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(4))
+    """Short enough to read out on the phone; 32^6 per day, and checked against existing ones."""
+    return f"INC-{now:%Y%m%d}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
 
 
 class IncidentStore:
     def __init__(self, client: aioredis.Redis, keys: Keys):
         self.client = client
         self.keys = keys
+
+    async def unused_id(self, now: datetime) -> str:
+        for _ in range(5):
+            candidate = new_incident_id(now)
+            if not await self.client.exists(self.keys.incident(candidate)):
+                return candidate
+        raise RuntimeError("could not find an unused incident id")
 
     def _event(self, incident_id: str, at: datetime, what: str, by: str, text: str = "") -> StoreOp:
         entry = {"at": at.isoformat(timespec="seconds"), "what": what, "by": by}

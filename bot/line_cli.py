@@ -5,7 +5,8 @@ import argparse
 import asyncio
 import os
 
-from .config import ConfigError
+from .config import ConfigError, Settings
+from .content import load_content
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -16,7 +17,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     line.set_defaults(func=run)
 
 
-async def set_up_rich_menu(*, access_token: str, api_url: str | None, keep_old: bool = False) -> str:
+async def set_up_rich_menu(*, texts, access_token: str, api_url: str | None, keep_old: bool = False) -> str:
     """Create the menu, upload the image and set it as the default; returns the new rich menu id."""
     from linebot.v3.messaging import (
         AsyncApiClient,
@@ -29,13 +30,13 @@ async def set_up_rich_menu(*, access_token: str, api_url: str | None, keep_old: 
     from .adapters.line import API_HOST, DATA_API_HOST
     from .rich_menu import render_rich_menu, rich_menu_request
 
-    image = await asyncio.to_thread(render_rich_menu)
+    image = await asyncio.to_thread(render_rich_menu, texts)
     api_config = Configuration(host=api_url or API_HOST, access_token=access_token)
     blob_config = Configuration(host=api_url or DATA_API_HOST, access_token=access_token)
     async with AsyncApiClient(api_config) as api_client, AsyncApiClient(blob_config) as blob_client:
         api, blob = AsyncMessagingApi(api_client), AsyncMessagingApiBlob(blob_client)
         old = [] if keep_old else [m.rich_menu_id for m in (await api.get_rich_menu_list()).richmenus]
-        created = await api.create_rich_menu(RichMenuRequest.from_dict(rich_menu_request()))
+        created = await api.create_rich_menu(RichMenuRequest.from_dict(rich_menu_request(texts)))
         menu_id = created.rich_menu_id
         await blob.set_rich_menu_image(menu_id, body=image, _headers={"Content-Type": "image/png"})
         await api.set_default_rich_menu(menu_id)
@@ -52,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("LINE_CHANNEL_ACCESS_TOKEN is not set")
     api_url = os.environ.get("LINE_API_URL")
     try:
-        menu_id = asyncio.run(set_up_rich_menu(access_token=token, api_url=api_url, keep_old=args.keep_old))
+        texts = load_content(Settings.from_env().content_dir).texts
+        menu_id = asyncio.run(set_up_rich_menu(texts=texts, access_token=token, api_url=api_url,
+                                               keep_old=args.keep_old))
     except ApiException as exc:
         raise ConfigError(f"LINE refused the rich menu ({exc.status}): {exc.body}") from exc
     except (OSError, asyncio.TimeoutError) as exc:

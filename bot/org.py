@@ -16,13 +16,8 @@ from .keys import Keys
 from .replies import Recipient
 from .store import StoreOp
 
-# Role ids and how they are called in the chat.
-ROLES: dict[str, str] = {
-    "security_lead": "情報セキュリティ責任者",
-    "executive": "経営者",
-    "privacy_officer": "個人情報担当",
-    "it_vendor": "ITベンダー・お助け隊",
-}
+# Role ids; what they are called in the chat is content (texts.yaml: role.<id>).
+ROLES: tuple[str, ...] = ("security_lead", "executive", "privacy_officer", "it_vendor")
 
 
 @dataclass

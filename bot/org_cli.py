@@ -5,6 +5,7 @@ import argparse
 import asyncio
 
 from .config import ConfigError, Settings
+from .content import Texts, load_content
 from .org import ROLES, Organisation, OrgStore
 from .replies import Recipient
 from .runtime import open_store
@@ -39,16 +40,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     org.set_defaults(func=run)
 
 
-def describe(org: Organisation) -> str:
+def describe(org: Organisation, texts: Texts) -> str:
     lines = [f"{org.name} (id {org.id})"]
     lines += [f"  workspace: {platform} {workspace}" for platform, workspace in org.workspaces]
-    for role, label in ROLES.items():
+    for role in ROLES:
         for r in org.reach(role):
-            lines.append(f"  {label} ({role}): {r.platform} {r.kind} {r.id}")
+            lines.append(f"  {texts['role.' + role]} ({role}): {r.platform} {r.kind} {r.id}")
     return "\n".join(lines)
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> str:
+    texts = load_content(settings.content_dir).texts
     async with open_store(settings) as store:
         orgs = OrgStore(store.client, store.keys)
         if args.org_command == "create":
@@ -56,13 +58,13 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
                 raise ConfigError(f"{args.platform} {args.workspace} already belongs to an organisation")
             org = await orgs.create(args.name)
             await orgs.bind(org, args.platform, args.workspace)
-            return describe(org)
+            return describe(org, texts)
         if args.org_command == "bind":
             org = await orgs.get(args.org_id)
             if org is None:
                 raise ConfigError(f"no organisation with id {args.org_id}")
             await orgs.bind(org, args.platform, args.workspace)
-            return describe(org)
+            return describe(org, texts)
         org = await orgs.for_workspace(args.platform, args.workspace)
         if org is None:
             raise ConfigError(
@@ -71,8 +73,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
         if args.org_command == "add-contact":
             kind, target = ("user", args.user) if args.user else ("channel", args.channel)
             await orgs.add_contact(org, args.role, Recipient(
-                platform=args.platform, workspace=args.workspace, kind=kind, id=target, label=ROLES[args.role]))
-        return describe(org)
+                platform=args.platform, workspace=args.workspace, kind=kind, id=target, label=texts["role." + args.role]))
+        return describe(org, texts)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.adapters.local import LocalChat, render_replies
+from bot.adapters.local import LocalChat
+from tests.helpers import render_replies
 from bot.engine import Engine
 from bot.replies import Card, Choices, Progress
 from bot.store import Store, connect

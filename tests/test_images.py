@@ -68,8 +68,8 @@ def test_preview_is_small_and_png_size_agrees_with_pillow():
     assert png_size(chart) == open_png(chart).size
 
 
-def test_rich_menu_image_has_the_size_line_expects_and_four_tiles():
-    image = open_png(render_rich_menu())
+def test_rich_menu_image_has_the_size_line_expects_and_four_tiles(content):
+    image = open_png(render_rich_menu(content.texts))
     assert image.size == (WIDTH, HEIGHT)
     colours = {image.getpixel((x, 20)) for x in (100, 700, 1300, 1900)}
     assert len(colours) == 4

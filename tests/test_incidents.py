@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from bot.adapters.local import LocalChat, render_replies
+from bot.adapters.local import LocalChat
+from tests.helpers import render_replies
 from bot.incidents import IncidentStore
 from bot.org import OrgStore
 from bot.replies import Choices, Notice, Recipient, Text

@@ -7,7 +7,7 @@ import json
 
 from PIL import Image as PILImage
 
-from bot.adapters.local import render_replies
+from tests.helpers import render_replies
 from bot.certificates import Status
 from bot.keys import ConversationKey
 from bot.replies import Choices, Image, Text

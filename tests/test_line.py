@@ -238,14 +238,18 @@ async def test_progress_shows_the_latest_result(line, fake_line):
     assert "quickReply" in overview[-1]
 
 
-async def test_rich_menu_is_created_with_its_image_and_set_as_default(fake_line):
-    menu_id = await set_up_rich_menu(access_token=fake_line.access_token, api_url=fake_line.base_url)
+async def test_rich_menu_is_created_with_its_image_and_set_as_default(fake_line, content):
+    menu_id = await set_up_rich_menu(texts=content.texts, access_token=fake_line.access_token,
+                                     api_url=fake_line.base_url)
     assert fake_line.default_rich_menu == menu_id
     assert fake_line.rich_menu_images[menu_id].startswith(b"\x89PNG")
     [create] = fake_line.calls_to("create_rich_menu")
-    labels = [area["action"]["label"] for area in create.json["areas"]]
-    assert labels == [tile.label for tile in TILES] == ["自社診断", "ポイント学習", "緊急相談", "進捗"]
-    again = await set_up_rich_menu(access_token=fake_line.access_token, api_url=fake_line.base_url)
+    actions = [area["action"] for area in create.json["areas"]]
+    assert [a["label"] for a in actions] == ["自社診断", "ポイント学習", "緊急相談", "進捗"]
+    assert [a["data"] for a in actions] == [tile.trigger for tile in TILES] == [
+        "start_diagnosis", "start_lessons", "choose_incident", "show_progress"]
+    again = await set_up_rich_menu(texts=content.texts, access_token=fake_line.access_token,
+                                   api_url=fake_line.base_url)
     assert fake_line.default_rich_menu == again and menu_id not in fake_line.rich_menus  # old one deleted
 
 

@@ -5,6 +5,7 @@ import asyncio
 import uuid
 from pathlib import Path
 
+from ..content import Texts
 from ..engine import Engine
 from ..events import IncomingEvent
 from ..keys import ConversationKey
@@ -19,7 +20,7 @@ def _bar(ratio: float, width: int = BAR_WIDTH) -> str:
     return "■" * filled + "□" * (width - filled)
 
 
-def render_reply(reply: Reply, *, image_paths: dict[str, Path] | None = None) -> str:
+def render_reply(reply: Reply, *, texts: Texts, image_paths: dict[str, Path] | None = None) -> str:
     if isinstance(reply, Text):
         return reply.text
     if isinstance(reply, Choices):
@@ -41,17 +42,17 @@ def render_reply(reply: Reply, *, image_paths: dict[str, Path] | None = None) ->
         return "\n".join(lines)
     if isinstance(reply, Image):
         path = (image_paths or {}).get(reply.name)
-        return f"[画像] {reply.alt_text}" + (f"\n{path}" if path else "")
+        return texts.render("local.image", alt=reply.alt_text) + (f"\n{path}" if path else "")
     if isinstance(reply, Notice):
         who = reply.to.label or reply.to.id
-        inner = render_replies(list(reply.replies), image_paths=image_paths)
+        inner = render_replies(list(reply.replies), texts=texts, image_paths=image_paths)
         indented = "\n".join(f"  | {line}" if line else "  |" for line in inner.splitlines())
-        return f"[{who}（{reply.to.kind} {reply.to.id}）へのお知らせ]\n{indented}"
+        return texts.render("local.notice", who=who, kind=reply.to.kind, id=reply.to.id) + "\n" + indented
     raise TypeError(f"no local rendering for {type(reply).__name__}")
 
 
-def render_replies(replies: list[Reply], *, image_paths: dict[str, Path] | None = None) -> str:
-    return "\n\n".join(render_reply(r, image_paths=image_paths) for r in replies)
+def render_replies(replies: list[Reply], *, texts: Texts, image_paths: dict[str, Path] | None = None) -> str:
+    return "\n\n".join(render_reply(r, texts=texts, image_paths=image_paths) for r in replies)
 
 
 def _images(replies: list[Reply]) -> list[Image]:
@@ -87,7 +88,7 @@ class LocalChat:
     async def render(self, replies: list[Reply]) -> str:
         """The replies as terminal text, images saved under image_dir (their paths printed)."""
         paths = await save_images(replies, self.image_dir) if self.image_dir else {}
-        return render_replies(replies, image_paths=paths)
+        return render_replies(replies, texts=self.engine.content.texts, image_paths=paths)
 
     async def start(self) -> list[Reply]:
         return await self.engine.handle(IncomingEvent.start(self.who, event_id=uuid.uuid4().hex))

@@ -35,10 +35,10 @@ def may_administer(conv: Conversation, org: Organisation | None) -> bool:
 
 def _describe(conv: Conversation, org: Organisation) -> str:
     rows = []
-    for role, label in ROLES.items():
+    for role in ROLES:
         people = org.reach(role)
         names = "、".join(f"{'#' if p.kind == 'channel' else ''}{p.id}" for p in people) or conv.text("admin.nobody")
-        rows.append(f"・{label}：{names}")
+        rows.append(conv.text("admin.row", label=conv.text(f"role.{role}"), names=names))
     return conv.text("admin.summary", name=org.name, rows="\n".join(rows))
 
 
@@ -57,7 +57,7 @@ async def start(conv: Conversation) -> None:
 
 
 async def show_roles(conv: Conversation) -> None:
-    options = [Choice(label, action_value("admin_role", role)) for role, label in ROLES.items()]
+    options = [Choice(conv.text(f"role.{role}"), action_value("admin_role", role)) for role in ROLES]
     options += [Choice(conv.text("admin.incidents"), action_value("workspace_incidents")),
                 Choice(conv.text("result.menu"), action_value("show_menu"))]
     conv.out.choices(conv.text("admin.roles_prompt"), options)
@@ -97,7 +97,7 @@ async def pick_role(conv: Conversation, role: str = "") -> None:
     if conv.who.platform == "slack":
         options.append(Choice(conv.text("admin.register_channel"), action_value("admin_channel", role)))
     options.append(Choice(conv.text("result.menu"), action_value("show_menu")))
-    conv.out.choices(conv.text("admin.role_prompt", role=ROLES[role]), options)
+    conv.out.choices(conv.text("admin.role_prompt", role=conv.text(f"role.{role}")), options)
 
 
 async def _add(conv: Conversation, role: str, recipient: Recipient) -> None:
@@ -110,19 +110,20 @@ async def _add(conv: Conversation, role: str, recipient: Recipient) -> None:
         people.append(recipient)
     conv.ops.extend(conv.services.orgs.save_ops(org))
     conv.data.pop(NAME, None)
-    conv.out.text(conv.text("admin.registered", role=ROLES[role], who=recipient.id))
+    conv.out.text(conv.text("admin.registered", role=conv.text(f"role.{role}"), who=recipient.id))
     conv.out.text(_describe(conv, org))
     await show_roles(conv)
 
 
 async def register_self(conv: Conversation, role: str = "") -> None:
     if role in ROLES:
-        await _add(conv, role, Recipient(conv.who.platform, conv.who.workspace, "user", conv.who.user, ROLES[role]))
+        await _add(conv, role, Recipient(conv.who.platform, conv.who.workspace, "user", conv.who.user,
+                                         conv.text(f"role.{role}")))
 
 
 async def ask_channel(conv: Conversation, role: str = "") -> None:
     conv.data.setdefault(NAME, {})["role"] = role
-    conv.out.text(conv.text("admin.ask_channel", role=ROLES.get(role, role)))
+    conv.out.text(conv.text("admin.ask_channel", role=conv.text(f"role.{role}") if role in ROLES else role))
 
 
 async def save_channel(conv: Conversation, text: str = "") -> None:
@@ -132,7 +133,8 @@ async def save_channel(conv: Conversation, text: str = "") -> None:
         conv.out.text(conv.text("admin.channel_hint"))
         await conv.trigger("admin_channel", role)
         return
-    await _add(conv, role, Recipient(conv.who.platform, conv.who.workspace, "channel", found.group(1), ROLES[role]))
+    await _add(conv, role, Recipient(conv.who.platform, conv.who.workspace, "channel", found.group(1),
+                                     conv.text(f"role.{role}")))
 
 
 def menu_entries(conv: Conversation) -> list[Choice]:

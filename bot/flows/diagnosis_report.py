@@ -22,9 +22,8 @@ def result_record(score: DiagnosisScore, *, at: datetime) -> dict[str, Any]:
     }
 
 
-def _date(at: datetime | str) -> str:
-    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
-    return f"{moment.year}年{moment.month}月{moment.day}日"
+def _date(conv: Conversation, at: datetime | str) -> str:
+    return conv.content.texts.date(datetime.fromisoformat(at) if isinstance(at, str) else at)
 
 
 def _signed(diff: int) -> str:
@@ -35,7 +34,7 @@ def _change(conv: Conversation, total: int, previous: dict[str, Any] | None) -> 
     if previous is None:
         return conv.text("result.first_time")
     diff = total - previous["total"]
-    return conv.text("result.change", diff=_signed(diff), date=_date(previous["at"]))
+    return conv.text("result.change", diff=_signed(diff), date=_date(conv, previous["at"]))
 
 
 def _points(conv: Conversation, score: int, maximum: int) -> str:
@@ -55,7 +54,7 @@ def _score_card(conv: Conversation, score: DiagnosisScore, previous: dict[str, A
         title=conv.text("result.title"),
         fields=tuple(fields),
         body=_change(conv, score.total, previous),
-        footer=conv.text("result.footer", date=_date(at)),
+        footer=conv.text("result.footer", date=_date(conv, at)),
     )
 
 
@@ -98,7 +97,7 @@ def _security_action_text(conv: Conversation, score: DiagnosisScore) -> str:
         one_star = conv.text("result.one_star_todo", items=topics)
     else:
         one_star = conv.text("result.one_star_ready")
-    steps = "\n".join(f"・{step}" for step in action.two_star_steps)
+    steps = conv.content.texts.bullets(action.two_star_steps)
     return conv.text(
         "result.security_action",
         one_star_name=action.one_star_name, one_star_requirement=action.one_star_requirement,
@@ -120,7 +119,8 @@ def score_chart(conv: Conversation, score: DiagnosisScore, *, at: datetime) -> I
         name=f"self-check-{at:%Y%m%d-%H%M}.png",
         alt_text=conv.text("result.chart_alt", total=score.total),
         render=partial(render_score_chart, title=conv.text("result.title"), bars=bars,
-                       caption=conv.text("result.footer", date=_date(at))),
+                       caption=conv.text("result.footer", date=_date(conv, at)),
+                       unit_template=conv.content.texts["chart.points"]),
     )
 
 
@@ -153,7 +153,7 @@ def render_history(conv: Conversation, results: list[dict[str, Any]], *, shown: 
             moment = datetime.fromisoformat(result["at"])
             change = (conv.text("history.change", diff=_signed(result["total"] - results[i - 1]["total"]))
                       if i > 0 else "")
-            rows.append(conv.text("history.row", date=_date(moment), time=moment.strftime("%H:%M"),
+            rows.append(conv.text("history.row", date=_date(conv, moment), time=moment.strftime("%H:%M"),
                                   total=result["total"], change=change))
         conv.out.text(conv.text("history.title") + "\n" + "\n".join(rows))
     conv.out.choices(conv.text("history.prompt"), [

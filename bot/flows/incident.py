@@ -16,7 +16,7 @@ from typing import Any
 
 from ..conversation import Conversation
 from ..events import action_value
-from ..incidents import STATUSES, Incident, IncidentStore, new_incident_id
+from ..incidents import STATUSES, Incident, IncidentStore
 from ..org import is_responsible
 from ..replies import Choice, Recipient, Text
 from ..routing import UNKNOWN, YES, roles_to_notify, severity
@@ -107,13 +107,13 @@ def is_same_report(conv: Conversation, kind: str = "", description: str = "") ->
 async def report(conv: Conversation, kind: str, description: str = "") -> None:
     playbook = _playbooks(conv)[kind]
     now = conv.services.clock()
-    incident = Incident(id=new_incident_id(now), kind=kind, reporter=conv.who, reporter_name=_reporter_name(conv),
+    incident = Incident(id=await _incidents(conv).unused_id(now), kind=kind, reporter=conv.who, reporter_name=_reporter_name(conv),
                         description=description, reported_at=now.isoformat(timespec="seconds"),
                         severity=playbook.severity)
     conv.ops.extend(_incidents(conv).create(incident, now))
     conv.data[NAME] = {"id": incident.id, "kind": kind, "step": 0, "answers": {}}
-    do = "\n".join(f"{i}. {step}" for i, step in enumerate(playbook.do, start=1))
-    dont = "\n".join(f"× {step}" for step in playbook.dont)
+    texts = conv.content.texts
+    do, dont = texts.numbered(playbook.do), texts.bullets(playbook.dont, key="list.dont")
     conv.out.text(conv.text("incident.first_steps", name=playbook.name, do=do, dont=dont, id=incident.id))
     told = await notify_roles(conv, incident, roles_to_notify(playbook.severity, {}), update=False)
     if told is None:
@@ -178,7 +178,7 @@ async def answer_and_route(conv: Conversation, incident_id: str, step_id: str, a
     level = severity(playbook, answers)
     conv.ops.extend(_incidents(conv).record_triage(draft["id"], answers, level, now, _reporter_name(conv)))
     conv.out.text(routing_text(conv, playbook, answers, level, now))
-    conv.out.text(conv.text("incident.follow_up", steps="\n".join(f"・{s}" for s in playbook.follow_up)))
+    conv.out.text(conv.text("incident.follow_up", steps=conv.content.texts.bullets(playbook.follow_up)))
     incident = await _incidents(conv).load(draft["id"]) or Incident(
         id=draft["id"], kind=playbook.id, reporter=conv.who, reporter_name=_reporter_name(conv), description="",
         reported_at=now.isoformat(timespec="seconds"))

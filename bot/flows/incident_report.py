@@ -8,16 +8,8 @@ from ..content_incidents import Contact, Playbook
 from ..conversation import Conversation
 from ..events import action_value
 from ..incidents import Incident
-from ..org import ROLES
 from ..replies import Card, Choice, Choices, Field, Recipient, Text
 from ..routing import YES, holiday_name, is_open, leak_deadlines, next_opening, route_contacts
-
-WEEKDAYS = "月火水木金土日"
-
-
-def _date(day) -> str:
-    return f"{day.month}月{day.day}日({WEEKDAYS[day.weekday()]})"
-
 
 def status_label(conv: Conversation, status: str) -> str:
     return conv.text(f"incident.status_{status}")
@@ -36,7 +28,7 @@ def _contact_lines(conv: Conversation, contact: Contact, now: datetime) -> str:
         opening = next_opening(contact, now)
         holiday = holiday_name(now.date())
         state = conv.text("incident.closed_now", reason=f"（{holiday}）" if holiday else "",
-                          next=f"{_date(opening)} {opening:%H:%M}" if opening else "-",
+                          next=f"{conv.content.texts.short_date(opening)} {opening:%H:%M}" if opening else "-",
                           advice=contact.when_closed)
     return "\n".join([f"■ {contact.name}", *reach, state])
 
@@ -49,11 +41,12 @@ def routing_text(conv: Conversation, playbook: Playbook, answers: dict[str, str]
         blocks.append(conv.text("incident.emergency_first"))
     if answers.get("personal_data") == YES:
         deadlines = leak_deadlines(playbook.id, now)
+        short = conv.content.texts.short_date
         blocks.append(conv.text(
-            "incident.ppc_clock", discovered=_date(deadlines.discovered),
-            preliminary_from=_date(deadlines.preliminary_from), preliminary_by=_date(deadlines.preliminary_by),
-            final_by=_date(deadlines.final_by), days=deadlines.final_days))
-    blocks.append(conv.text("incident.contacts_heading", time=f"{_date(now.date())} {now:%H:%M}"))
+            "incident.ppc_clock", discovered=short(deadlines.discovered),
+            preliminary_from=short(deadlines.preliminary_from), preliminary_by=short(deadlines.preliminary_by),
+            final_by=short(deadlines.final_by), days=deadlines.final_days))
+    blocks.append(conv.text("incident.contacts_heading", time=f"{conv.content.texts.short_date(now)} {now:%H:%M}"))
     blocks += [_contact_lines(conv, c, now) for c in contacts]
     return "\n\n".join(blocks)
 
@@ -97,8 +90,8 @@ async def notify_roles(conv: Conversation, incident: Incident, roles: tuple[str,
                 continue  # the reporter already knows
             if person not in recipients:
                 recipients.append(person)
-            if ROLES[role] not in labels:
-                labels.append(ROLES[role])
+            if conv.text(f"role.{role}") not in labels:
+                labels.append(conv.text(f"role.{role}"))
     heading = conv.text("incident.notice_update" if update else "incident.notice_new",
                         name=incident.reporter_name, id=incident.id)
     card = incident_card(conv, incident)

@@ -102,7 +102,7 @@ async def unknown_lesson(conv: Conversation, *_: str) -> None:
 async def open_lesson(conv: Conversation, no: str) -> None:
     lesson = conv.content.lessons[int(no)]
     item = conv.content.checklist.item(lesson.item)
-    points = "\n".join(f"・{p}" for p in lesson.points)
+    points = conv.content.texts.bullets(lesson.points)
     conv.out.text(conv.text("lesson.reading", no=lesson.item, topic=item.topic, title=lesson.title,
                             count=len(lesson.quiz), scenario=lesson.scenario, points=points))
     conv.data[NAME] = {"item": lesson.item, "queue": list(range(len(lesson.quiz))), "pos": 0, "wrong": [],

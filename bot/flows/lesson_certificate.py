@@ -16,17 +16,13 @@ log = logging.getLogger(__name__)
 COURSE = 0  # the "item" of the whole-course certificate
 
 
-def _japanese_date(iso: str) -> str:
-    year, month, day = iso.split("-")
-    return f"{int(year)}年{int(month)}月{int(day)}日"
-
-
 async def _issue(conv: Conversation, *, item: int, theme: str, detail: str) -> str:
     """Render, record (with the conversation's commit) and show one certificate; returns its id."""
     certificates = conv.services.certificates
     holder = conv.display_name or conv.who.user
     org = await conv.services.orgs.for_workspace(conv.who.platform, conv.who.workspace)
-    issued_on = conv.services.clock().date().isoformat()
+    today = conv.services.clock().date()
+    issued_on = today.isoformat()
     record = certificates.new_record(holder=holder, theme=theme, item=item, issued_on=issued_on,
                                      organisation=org.name if org else "", conversation=str(conv.who))
     url = certificates.url(record.id)
@@ -34,7 +30,7 @@ async def _issue(conv: Conversation, *, item: int, theme: str, detail: str) -> s
     png = await asyncio.to_thread(partial(
         render_certificate,
         title=conv.text("cert.title"), holder=conv.text("cert.holder", name=holder), theme=theme, detail=detail,
-        statement=conv.text("cert.statement"), issued_on=_japanese_date(issued_on),
+        statement=conv.text("cert.statement"), issued_on=conv.content.texts.date(today),
         organisation=org.name if org else None, number=conv.text("cert.number", id=record.id),
         certificate_id=record.id, verify_text=verify, qr_data=url or record.id, issuer=conv.text("cert.issuer"),
     ))

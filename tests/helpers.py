@@ -1,0 +1,18 @@
+"""Small helpers shared by the tests."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from bot.adapters import local
+from bot.config import DEFAULT_CONTENT_DIR
+from bot.content import load_content
+
+
+@lru_cache(maxsize=1)
+def _texts():
+    return load_content(DEFAULT_CONTENT_DIR).texts
+
+
+def render_replies(replies) -> str:
+    """The replies as the local chat shows them."""
+    return local.render_replies(list(replies), texts=_texts())
