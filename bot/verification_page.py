@@ -1,6 +1,7 @@
 """The public page that tells whether a 修了証 is genuine (GET /certificates/{id})."""
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 
 from .certificates import Status, Verdict
@@ -15,7 +16,7 @@ _PAGE = """<!doctype html>
 body{{font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans JP",sans-serif;margin:0;background:#f6f7f9;color:#1f2933}}
 main{{max-width:40rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px #0002}}
 h1{{font-size:1.4rem}} .ok{{color:#18794e}} .ng{{color:#b42318}}
-dl{{display:grid;grid-template-columns:8rem 1fr;gap:.5rem 1rem}} dt{{color:#5f6b7a}}
+dl{{display:grid;grid-template-columns:6rem 1fr;gap:.5rem 1rem}} dt{{color:#5f6b7a}} dd{{margin:0;overflow-wrap:anywhere}}
 img{{max-width:100%;margin-top:1rem;border:1px solid #ddd}}
 </style></head><body><main>
 <h1 class="{cls}">{heading}</h1>
@@ -31,7 +32,7 @@ def render_verification_page(verdict: Verdict, certificate_id: str, texts: Texts
     record = verdict.record
     if record is not None and verdict.status is not Status.ALTERED:
         rows = [(texts["verify.holder"], record.holder), (texts["verify.theme"], record.theme),
-                (texts["verify.date"], record.issued_on)]
+                (texts["verify.date"], texts.date(date.fromisoformat(record.issued_on)))]
         if record.organisation:
             rows.append((texts["verify.organisation"], record.organisation))
         rows.append((texts["verify.number"], certificate_id))
