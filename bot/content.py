@@ -201,7 +201,7 @@ def _security_action_problems(data: dict, item_count: int) -> list[ContentProble
 def _texts_problems(data: dict) -> list[ContentProblem]:
     problems = []
     formatter = string.Formatter()
-    for key, allowed in REQUIRED_TEXTS.items():
+    for key in REQUIRED_TEXTS:
         if key not in data:
             problems.append(ContentProblem("texts.yaml", key, "missing (the code uses this text)"))
     for key, text in data.items():

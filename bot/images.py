@@ -121,7 +121,7 @@ def render_score_chart(
     The first bar (the total) is drawn thicker. A negative score gives an
     empty bar; the number is printed in every case.
     """
-    for label, score, max_score in bars:
+    for label, _, max_score in bars:
         if max_score <= 0:
             raise ValueError(f"max_score must be positive for {label!r}, got {max_score}")
 

@@ -1,8 +1,6 @@
 """緊急相談 through the local adapter: recognition, playbook at once, triage, routing, records."""
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 

@@ -9,7 +9,6 @@ from PIL import Image as PILImage
 
 from tests.helpers import render_replies
 from bot.certificates import Status
-from bot.keys import ConversationKey
 from bot.replies import Choices, Image, Text
 
 
@@ -127,7 +126,7 @@ async def test_recommendations_start_from_the_self_check(chat):
 
 
 async def test_theme_list_pages_stay_short(chat):
-    replies = await chat.send("クイズ")
+    assert "どのテーマを学びますか" in render_replies(await chat.send("クイズ"))
     page = await chat.click("lesson_page:1")
     options = page[-1].options
     assert len(options) <= 13 and all(len(o.label) <= 20 for o in options)

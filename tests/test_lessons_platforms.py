@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from urllib.parse import urlparse
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -13,7 +12,7 @@ from bot.server import build_app
 from tests.fakes.line_api import FakeLineApi
 from tests.fakes.slack_api import FakeSlackApi
 from tests.test_cli import run
-from tests.test_lessons import answer_lesson, edited_certificate
+from tests.test_lessons import edited_certificate
 from tests.test_line import USER as LINE_USER, line_settings, say, tap
 from tests.test_slack import DM, all_text, dm, posts, send_click, send_event, slack_settings
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from aiohttp.test_utils import TestClient, TestServer
 
