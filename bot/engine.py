@@ -71,7 +71,7 @@ INTENT_TRIGGERS = {
 INCIDENT_CONFIDENCE = 0.6  # at or above: the playbook at once
 OTHER_CONFIDENCE = 0.5
 CANDIDATE_FLOOR = 0.1  # an incident kind this likely is offered when unsure...
-UNSURE_FLOOR = 0.3  # ...if an incident is the best guess, or a close second to small talk
+UNSURE_FLOOR = 0.3  # ...if an incident is the best guess, or (outside a question) a close second
 # Typed "学習 3" and the like: a command word and a number.
 NUMBERED_TRIGGERS = {
     "lesson": "open_lesson",
@@ -195,7 +195,8 @@ class Engine:
         if prediction.intent in INTENT_TRIGGERS and prediction.confidence >= OTHER_CONFIDENCE:
             return INTENT_TRIGGERS[prediction.intent], ()
         likely = [intent for intent, p in prediction.ranked if intent in INCIDENT_KINDS and p >= CANDIDATE_FLOOR]
-        if likely and (prediction.intent in INCIDENT_KINDS or prediction.ranked[1][1] >= UNSURE_FLOOR):
+        idle = state in (INITIAL_STATE, "incident_choosing")
+        if likely and (prediction.intent in INCIDENT_KINDS or (idle and prediction.ranked[1][1] >= UNSURE_FLOOR)):
             # Not sure which, but it sounds like trouble: never a dead end, ask which kind.
             return "choose_incident", (",".join(likely[:5]),)
         return "not_understood", ()
