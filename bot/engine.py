@@ -71,7 +71,7 @@ INTENT_TRIGGERS = {
 INCIDENT_CONFIDENCE = 0.6  # at or above: the playbook at once
 OTHER_CONFIDENCE = 0.5
 CANDIDATE_FLOOR = 0.1  # an incident kind this likely is offered when unsure...
-UNSURE_FLOOR = 0.3  # ...if an incident is the best guess, or (outside a question) a close second
+UNSURE_FLOOR = 0.25  # ...when one kind is at least this likely: the best guess, or (outside a question) a second
 # Typed "学習 3" and the like: a command word and a number.
 NUMBERED_TRIGGERS = {
     "lesson": "open_lesson",
@@ -195,8 +195,9 @@ class Engine:
         if prediction.intent in INTENT_TRIGGERS and prediction.confidence >= OTHER_CONFIDENCE:
             return INTENT_TRIGGERS[prediction.intent], ()
         likely = [intent for intent, p in prediction.ranked if intent in INCIDENT_KINDS and p >= CANDIDATE_FLOOR]
+        best = max((p for intent, p in prediction.ranked if intent in INCIDENT_KINDS), default=0.0)
         idle = state in (INITIAL_STATE, "incident_choosing")
-        if likely and (prediction.intent in INCIDENT_KINDS or (idle and prediction.ranked[1][1] >= UNSURE_FLOOR)):
+        if best >= UNSURE_FLOOR and (prediction.intent in INCIDENT_KINDS or idle):
             # Not sure which, but it sounds like trouble: never a dead end, ask which kind.
             return "choose_incident", (",".join(likely[:5]),)
         return "not_understood", ()

@@ -207,3 +207,13 @@ async def test_an_organisation_with_only_a_channel_is_not_open_to_everyone(engin
     await orgs.bind(org, "local", "local")
     await orgs.add_contact(org, "security_lead", Recipient("local", "local", "channel", "C0SEC", "情報セキュリティ責任者"))
     assert "登録された担当者だけ" in render_replies(await LocalChat(engine, user="anyone").send("管理"))
+
+
+@pytest.mark.parametrize("text", ["パソコンが変です", "お客さんの情報がやばいかも", "ネットがおかしい"])
+async def test_vague_trouble_is_never_a_dead_end(chat, text):
+    replies = await chat.send(text)
+    rendered = render_replies(replies)
+    offered = [o.value for o in replies[-1].options] if isinstance(replies[-1], Choices) else []
+    # Either the playbook at once, or the likely kinds to pick from (with a way to see them all).
+    assert "いますぐやること" in rendered or (
+        any(v.startswith("report_incident:") for v in offered) and "incident_kinds:1" in offered)
