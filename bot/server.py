@@ -37,9 +37,9 @@ log = logging.getLogger(__name__)
 ENGINE = web.AppKey("engine", Engine)
 QUEUE = web.AppKey("queue", WorkQueue)
 SLACK = web.AppKey("slack", object)  # bot.adapters.slack.SlackAdapter
-SLACK_SETTINGS = web.AppKey("slack_settings", SlackSettings)
 LINE = web.AppKey("line", object)  # bot.adapters.line.LineAdapter
-LINE_SETTINGS = web.AppKey("line_settings", LineSettings)
+SLACK_VERIFIER = web.AppKey("slack_verifier", SignatureVerifier)
+LINE_VALIDATOR = web.AppKey("line_validator", SignatureValidator)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -70,11 +70,10 @@ def _well_formed_slack_body(body: str, content_type: str) -> bool:
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    settings = request.app[SLACK_SETTINGS]
     raw = await request.read()
     timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
     signature = request.headers.get("X-Slack-Signature", "")
-    verifier = SignatureVerifier(settings.signing_secret)
+    verifier = request.app[SLACK_VERIFIER]
     if not (timestamp.isdigit() and signature and verifier.is_valid(body=raw, timestamp=timestamp,
                                                                       signature=signature)):
         log.warning("slack: rejected a request with a bad or stale signature from %s", request.remote)
@@ -119,7 +118,7 @@ async def line_callback(request: web.Request) -> web.Response:
         body = raw.decode("utf-8")
     except UnicodeDecodeError:
         body = ""
-    if not signature or not SignatureValidator(request.app[LINE_SETTINGS].channel_secret).validate(body, signature):
+    if not signature or not request.app[LINE_VALIDATOR].validate(body, signature):
         log.warning("line: rejected a webhook with a bad signature from %s", request.remote)
         return web.Response(status=400, text="invalid signature")
     try:
@@ -210,13 +209,13 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
     if slack is not None:
-        app[SLACK_SETTINGS] = slack
+        app[SLACK_VERIFIER] = SignatureVerifier(slack.signing_secret)
         app.router.add_post("/slack/events", slack_events)
         if slack.uses_oauth:
             app.router.add_get("/slack/install", slack_oauth)
             app.router.add_get("/slack/oauth_redirect", slack_oauth)
     if line is not None:
-        app[LINE_SETTINGS] = line
+        app[LINE_VALIDATOR] = SignatureValidator(line.channel_secret)
         app.router.add_post("/line/callback", line_callback)
     return app
 
