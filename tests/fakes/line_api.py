@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
+
+from tests.fakes.local_server import LocalServer
 from linebot.v3.messaging import Message, RichMenuRequest
 
 __all__ = [
@@ -155,7 +157,7 @@ class _ReplyToken:
 Handler = Callable[[Call, web.Request, dict], Awaitable[web.StreamResponse]]
 
 
-class FakeLineApi:
+class FakeLineApi(LocalServer):
     """The LINE Messaging API served from 127.0.0.1 for ``linebot.v3`` clients.
 
     Attributes a test reads or fills:
@@ -223,33 +225,10 @@ class FakeLineApi:
 
     # ------------------------------------------------------------------ server
 
-    async def start(self) -> "FakeLineApi":
-        if self._runner is not None:
-            return self
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, 0)
-        await site.start()
-        self._runner = runner
-        self.port = runner.addresses[0][1]
-        return self
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    async def __aenter__(self) -> "FakeLineApi":
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     @property
     def base_url(self) -> str:
-        if self.port is None:
-            raise RuntimeError("FakeLineApi is not started (use `async with FakeLineApi() as fake:`)")
-        return f"http://{self.host}:{self.port}"
+        return self.origin
 
     # ------------------------------------------------------------ test helpers
 

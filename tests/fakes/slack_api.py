@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
+
+from tests.fakes.local_server import LocalServer
 from slack_sdk.models.blocks import ActionsBlock, Block
 
 __all__ = [
@@ -89,7 +91,7 @@ class _ApiError(Exception):
 Handler = Callable[[dict], Awaitable[dict]]
 
 
-class FakeSlackApi:
+class FakeSlackApi(LocalServer):
     """A Slack Web API served from 127.0.0.1 for ``slack_sdk`` clients.
 
     Attributes a test reads or fills:
@@ -173,33 +175,10 @@ class FakeSlackApi:
 
     # ------------------------------------------------------------------ server
 
-    async def start(self) -> "FakeSlackApi":
-        if self._runner is not None:
-            return self
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, 0)
-        await site.start()
-        self._runner = runner
-        self.port = runner.addresses[0][1]
-        return self
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    async def __aenter__(self) -> "FakeSlackApi":
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     @property
     def root_url(self) -> str:
-        if self.port is None:
-            raise RuntimeError("FakeSlackApi is not started (use `async with FakeSlackApi() as fake:`)")
-        return f"http://{self.host}:{self.port}/"
+        return self.origin + "/"
 
     @property
     def base_url(self) -> str:
