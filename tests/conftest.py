@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.local import LocalChat
-from bot.certificates import Certificates
-from bot.config import DEFAULT_CONTENT_DIR
-from bot.content import load_content
-from bot.embedded_redis import EmbeddedRedis
-from bot.engine import JST, Engine
-from bot.keys import Keys
-from bot.store import Store, connect
+from bot.flows.learning.certificates import Certificates
+from bot.settings import DEFAULT_CONTENT_DIR
+from bot.content.loader import load_content
+from bot.store.embedded import EmbeddedRedis
+from bot.core.engine import JST, Engine
+from bot.store.keys import Keys
+from bot.store.conversations import Store, connect
 
 _LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 

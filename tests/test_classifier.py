@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from bot.classifier import IntentClassifier, fold
-from bot.content_intents import ALL_INTENTS
+from bot.core.classifier import IntentClassifier, fold
+from bot.content.intents import ALL_INTENTS
 
 DATA = "tests/data/incident_utterances.tsv"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import ContentError, check_content, load_content
+from bot.content.loader import ContentError, check_content, load_content
 
 
 def test_project_content_is_valid(project_root):

@@ -5,10 +5,10 @@ import asyncio
 
 from bot.adapters.local import LocalChat
 from tests.helpers import render_replies
-from bot.engine import Engine
-from bot.replies import Card, Choices, Progress
-from bot.store import Store, connect
-from bot.keys import Keys
+from bot.core.engine import Engine
+from bot.core.replies import Card, Choices, Progress
+from bot.store.conversations import Store, connect
+from bot.store.keys import Keys
 
 LABELS = ["実施している", "一部実施している", "実施していない", "わからない"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import redis
 
-from bot.embedded_redis import EmbeddedRedis
+from bot.store.embedded import EmbeddedRedis
 
 
 def test_data_survives_a_restart(tmp_path):

@@ -6,9 +6,9 @@ import pytest
 
 from bot.adapters.local import LocalChat
 from tests.helpers import render_replies
-from bot.incidents import IncidentStore
-from bot.org import OrgStore
-from bot.replies import Choices, Notice, Recipient, Text
+from bot.flows.incidents.records import IncidentStore
+from bot.flows.org.store import OrgStore
+from bot.core.replies import Choices, Notice, Recipient, Text
 from tests.test_cli import run
 
 
@@ -168,8 +168,8 @@ async def test_the_update_card_keeps_the_report_time_and_words(chat, org, clock)
 
 
 async def test_a_lead_on_line_may_act_on_a_report_made_in_the_local_chat(engine, org):
-    from bot.events import IncomingEvent
-    from bot.keys import ConversationKey
+    from bot.core.events import IncomingEvent
+    from bot.store.keys import ConversationKey
 
     orgs = OrgStore(engine.store.client, engine.store.keys)
     await orgs.bind(org, "line", "Bline")

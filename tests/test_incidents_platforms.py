@@ -5,10 +5,10 @@ import json
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.incidents import IncidentStore
-from bot.org import OrgStore
-from bot.replies import Recipient
-from bot.server import QUEUE, build_app
+from bot.flows.incidents.records import IncidentStore
+from bot.flows.org.store import OrgStore
+from bot.core.replies import Recipient
+from bot.runtime.server import QUEUE, build_app
 from tests.fakes.line_api import FakeLineApi
 from tests.fakes.slack_api import FakeSlackApi, assert_valid_blocks
 from tests.test_line import BOT, USER as LINE_USER, line_settings, quick_data, say, tap

@@ -8,8 +8,8 @@ import json
 from PIL import Image as PILImage
 
 from tests.helpers import render_replies
-from bot.certificates import Status
-from bot.replies import Choices, Image, Text
+from bot.flows.learning.certificates import Status
+from bot.core.replies import Choices, Image, Text
 
 
 

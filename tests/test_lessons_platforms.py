@@ -6,9 +6,9 @@ from urllib.parse import urlparse
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.content import load_content
-from bot.config import DEFAULT_CONTENT_DIR
-from bot.server import build_app
+from bot.content.loader import load_content
+from bot.settings import DEFAULT_CONTENT_DIR
+from bot.runtime.server import build_app
 from tests.fakes.line_api import FakeLineApi
 from tests.fakes.slack_api import FakeSlackApi
 from tests.test_cli import run

@@ -14,13 +14,13 @@ from urllib.parse import urlparse
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.config import ConfigError, LineSettings
-from bot.keys import ConversationKey
-from bot.line_cli import set_up_rich_menu
-from bot.org import OrgStore
-from bot.replies import Recipient
-from bot.rich_menu import TILES
-from bot.server import LINE, QUEUE, build_app
+from bot.settings import ConfigError, LineSettings
+from bot.store.keys import ConversationKey
+from bot.cli.line import set_up_rich_menu
+from bot.flows.org.store import OrgStore
+from bot.core.replies import Recipient
+from bot.adapters.line.rich_menu import TILES
+from bot.runtime.server import LINE, QUEUE, build_app
 from tests.fakes.line_api import FakeLineApi, assert_valid_line_messages
 
 SECRET = "line-channel-secret"
@@ -264,7 +264,7 @@ def test_line_settings_name_what_is_missing():
 
 async def test_push_quota_exhaustion_is_logged(line, fake_line, caplog):
     fake_line.push_quota = 0
-    with caplog.at_level(logging.ERROR, logger="bot.adapters.line"):
+    with caplog.at_level(logging.ERROR, logger="bot.adapters.line.adapter"):
         await send(line, text_event("メニュー", user=USER, reply_token=None))
     assert fake_line.delivered[USER] == []
     assert any("monthly push limit" in r.message for r in caplog.records)

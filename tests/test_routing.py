@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.engine import JST
-from bot.routing import (
+from bot.core.engine import JST
+from bot.flows.incidents.escalation import (
     holiday_name,
     is_business_day,
     is_open,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.scoring import score_diagnosis, weakest_items
+from bot.flows.selfcheck.scoring import score_diagnosis, weakest_items
 
 # IPA's published scoring, written out here independently of content/checklist.yaml.
 POINTS = {0: 4, 1: 2, 2: 0, 3: -1}

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.engine import Engine
-from bot.keys import Keys
-from bot.server import build_app
-from bot.store import Store, connect
+from bot.core.engine import Engine
+from bot.store.keys import Keys
+from bot.runtime.server import build_app
+from bot.store.conversations import Store, connect
 
 
 async def test_healthz_reports_redis(engine):

@@ -15,11 +15,11 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.adapters.slack import SCOPES
-from bot.config import ConfigError, SlackSettings
-from bot.org import OrgStore
-from bot.replies import Recipient
-from bot.server import QUEUE, build_app
+from bot.adapters.slack.adapter import SCOPES
+from bot.settings import ConfigError, SlackSettings
+from bot.flows.org.store import OrgStore
+from bot.core.replies import Recipient
+from bot.runtime.server import QUEUE, build_app
 from tests.fakes.slack_api import FakeSlackApi, assert_valid_blocks
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -182,7 +182,7 @@ async def test_forged_and_stale_signatures_get_401_and_change_nothing(slack, fak
     assert unsigned.status == 401
     await slack.app[QUEUE].drain()
     assert fake_slack.calls == []
-    from bot.keys import ConversationKey
+    from bot.store.keys import ConversationKey
     assert (await engine.store.read(ConversationKey("slack", TEAM, USER))).record is None
 
 
@@ -198,7 +198,7 @@ async def test_a_double_click_answers_once(slack, fake_slack, engine):
     await send_event(slack, dm("自社診断"))
     question = posts(fake_slack, DM)[-1].params["blocks"]
     await asyncio.gather(send_click(slack, question, "実施していない"), send_click(slack, question, "実施していない"))
-    from bot.keys import ConversationKey
+    from bot.store.keys import ConversationKey
     draft = (await engine.store.read(ConversationKey("slack", TEAM, USER))).record["data"]["diagnosis"]
     assert draft["answers"][:2] == [2, None] and draft["current"] == 1
     questions_2 = [c for c in posts(fake_slack, DM) if "No.2 " in all_text(c.params["blocks"])]
@@ -258,7 +258,7 @@ async def test_display_names_come_from_the_profile_once(slack, fake_slack, engin
     for text in ("メニュー", "ヘルプ", "メニュー"):
         await send_event(slack, dm(text))
     assert len(fake_slack.calls_to("users.info")) == 1
-    from bot.keys import ConversationKey
+    from bot.store.keys import ConversationKey
     assert await engine.store.client.get(engine.store.keys.display_name(ConversationKey("slack", TEAM, USER))) \
         == "総務の佐藤".encode()
 
@@ -273,7 +273,7 @@ async def test_rate_limit_is_retried_and_the_message_arrives(slack, fake_slack):
 
 async def test_server_errors_end_in_an_apology_and_a_log_line(slack, fake_slack, caplog):
     fake_slack.fail_next("chat.postMessage", status=500, times=3)  # the first try and both retries
-    with caplog.at_level(logging.ERROR, logger="bot.adapters.slack"):
+    with caplog.at_level(logging.ERROR, logger="bot.adapters.slack.adapter"):
         await send_event(slack, dm("メニュー"))
     apology = posts(fake_slack, DM)[-1].params
     assert "返事の一部を送れませんでした" in apology["text"]

@@ -6,9 +6,9 @@ import time
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.adapters.slack_oauth_store import RedisInstallationStore
-from bot.config import SlackSettings
-from bot.server import QUEUE, build_app
+from bot.adapters.slack.oauth_store import RedisInstallationStore
+from bot.settings import SlackSettings
+from bot.runtime.server import QUEUE, build_app
 from tests.fakes.slack_api import FakeSlackApi
 from tests.test_slack import SECRET, event_body, signed_headers
 

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
-from bot.adapters.slack_oauth_store import RedisInstallationStore, RedisOAuthStateStore
+from bot.adapters.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 
 INSTALLED_AT = 1_790_000_000.25
 EXPIRES_AT = 1_790_043_200
@@ -263,8 +263,8 @@ async def test_save_bot_alone_and_a_bot_without_token_is_not_saved(installations
 
 
 async def test_stores_have_a_logger(installations, states):
-    assert installations.logger.name == "bot.adapters.slack_oauth_store"
-    assert states.logger.name == "bot.adapters.slack_oauth_store"
+    assert installations.logger.name == "bot.adapters.slack.oauth_store"
+    assert states.logger.name == "bot.adapters.slack.oauth_store"
 
 
 async def test_a_state_is_consumed_exactly_once(states):

@@ -5,12 +5,8 @@ import asyncio
 
 import pytest
 
-from bot.keys import ConversationKey
-from bot.store import (
-    CONVERSATION_TTL_SECONDS,
-    CommitOutcome,
-    StoreOp,
-)
+from bot.store.keys import ConversationKey
+from bot.store.conversations import CONVERSATION_TTL_SECONDS, CommitOutcome, StoreOp
 
 WHO = ConversationKey("slack", "T1", "U1")
 
@@ -78,7 +74,7 @@ def test_only_plain_writes_are_allowed_as_ops():
 
 
 def test_keys_keep_users_apart():
-    from bot.keys import Keys
+    from bot.store.keys import Keys
 
     keys = Keys("p")
     assert keys.conversation(ConversationKey("local", "w", "a:b")) != keys.conversation(

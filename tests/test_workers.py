@@ -5,8 +5,8 @@ import asyncio
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.server import QUEUE, build_app
-from bot.workers import WorkQueue
+from bot.runtime.server import QUEUE, build_app
+from bot.core.work_queue import WorkQueue
 from tests.fakes.slack_api import FakeSlackApi
 from tests.test_slack import dm, event_body, signed_headers, slack_settings
 

@@ -5,11 +5,11 @@ import asyncio
 import uuid
 from pathlib import Path
 
-from ..content import Texts
-from ..engine import Engine
-from ..events import IncomingEvent
-from ..keys import ConversationKey
-from ..replies import Card, Choices, Image, Notice, Progress, Reply, Text
+from bot.content.loader import Texts
+from bot.core.engine import Engine
+from bot.core.events import IncomingEvent
+from bot.store.keys import ConversationKey
+from bot.core.replies import Card, Choices, Image, Notice, Progress, Reply, Text
 
 PLATFORM = "local"
 BAR_WIDTH = 20

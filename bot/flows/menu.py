@@ -5,10 +5,10 @@ handling of, say, `cancel` declares it and is matched first.
 """
 from __future__ import annotations
 
-from ..conversation import Conversation
-from ..events import action_value
-from ..replies import Choice
-from . import Flow, hint_key, menu_choices, on, reprompt
+from bot.core.conversation import Conversation
+from bot.core.events import action_value
+from bot.core.replies import Choice
+from bot.core.flow import Flow, hint_key, menu_choices, on, reprompt
 
 MENU = "menu"
 

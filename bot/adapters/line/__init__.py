@@ -1,0 +1,1 @@
+"""LINE: Messaging API webhooks in, messages out (line-bot-sdk v3)."""

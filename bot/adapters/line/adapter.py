@@ -1,0 +1,206 @@
+"""LINE: translate between the Messaging API (line-bot-sdk v3, async) and the engine.
+
+The webhook is answered at once; the work runs in the bounded work queue, one
+job at a time per user. Replies go with the event's reply token while it is
+fresh (it is single-use and good for about a minute); later, or if the reply
+is refused, they go as push messages with a retry key derived from the
+webhook event id, so a retried push is never delivered twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+import aiohttp
+
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    AsyncMessagingApiBlob,
+    Configuration,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UnfollowEvent,
+)
+
+from bot.settings import LineSettings
+from bot.core.engine import Engine
+from bot.core.events import IncomingEvent
+from bot.adapters.line.image_store import ImageStore, image_urls
+from bot.store.keys import ConversationKey
+from bot.store.display_names import DisplayNames
+from bot.core.delivery import Notifiers
+from bot.core.replies import Image, Notice, Reply
+from bot.core.work_queue import WorkQueue
+from bot.adapters.line import messages as line_messages
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "line"
+API_HOST = "https://api.line.me"
+DATA_API_HOST = "https://api-data.line.me"
+REPLY_TOKEN_FRESH_SECONDS = 50  # LINE accepts a reply token for about a minute
+PUSH_ATTEMPTS = 3
+REQUEST_TIMEOUT_SECONDS = 10  # the SDK's default would hold a worker for minutes
+_RETRY_KEYS = uuid.UUID("6f1c2a8e-3d4b-4e55-9a61-0c7d8e9f1a2b")
+
+
+def retry_key(*parts: object) -> str:
+    """The same delivery always gets the same key, so LINE refuses a second copy (409)."""
+    return str(uuid.uuid5(_RETRY_KEYS, ":".join(str(p) for p in parts)))
+
+
+def _images_in(replies: list[Reply]) -> list[Image]:
+    return [r for r in replies if isinstance(r, Image)]
+
+
+class LineAdapter:
+    def __init__(self, settings: LineSettings, *, engine: Engine, queue: WorkQueue, notifiers: Notifiers):
+        self.settings = settings
+        self.engine = engine
+        self.queue = queue
+        self.notifiers = notifiers
+        self._api_client = AsyncApiClient(Configuration(host=settings.api_url or API_HOST,
+                                                        access_token=settings.access_token))
+        self._blob_client = AsyncApiClient(Configuration(host=settings.api_url or DATA_API_HOST,
+                                                         access_token=settings.access_token))
+        self.api = AsyncMessagingApi(self._api_client)
+        self.blob = AsyncMessagingApiBlob(self._blob_client)
+        store = engine.store
+        self.images = ImageStore(store.client, store.keys)
+        self.names = DisplayNames(store.client, store.keys)
+
+    async def close(self) -> None:
+        await self._api_client.close()
+        await self._blob_client.close()
+
+    # --- inbound ----------------------------------------------------------
+
+    def accept(self, event: Event, destination: str) -> bool:
+        """Queue the work for one webhook event; False when the queue refused it."""
+        source = getattr(event, "source", None)
+        user_id = getattr(source, "user_id", None)
+        if user_id is None or getattr(source, "type", "user") != "user":
+            log.info("line: ignoring %s from a %s", event.type, getattr(source, "type", "?"))
+            return True
+        who = ConversationKey(PLATFORM, destination or "-", user_id)
+        event_id = getattr(event, "webhook_event_id", None)
+        if isinstance(event, UnfollowEvent):
+            work = lambda: self.engine.store.forget(who)  # noqa: E731
+        else:
+            incoming = self._incoming(event, who, event_id)
+            if incoming is None:
+                log.info("line: ignoring a %s event", event.type)
+                return True
+            sent_at = (event.timestamp or 0) / 1000
+            token = getattr(event, "reply_token", None)
+            work = lambda: self._converse(who, incoming, token, sent_at)  # noqa: E731
+
+        return self.queue.offer(work, key=who)  # one user's events run in order
+
+    @staticmethod
+    def _incoming(event: Event, who: ConversationKey, event_id: str | None) -> IncomingEvent | None:
+        if isinstance(event, FollowEvent):
+            return IncomingEvent.start(who, event_id=event_id)
+        if isinstance(event, PostbackEvent):
+            return IncomingEvent.choice(who, event.postback.data, event_id=event_id)
+        if isinstance(event, MessageEvent):
+            # A sticker or photo is not understood as text: the flow answers with its hint.
+            text = event.message.text if isinstance(event.message, TextMessageContent) else ""
+            return IncomingEvent.message(who, text, event_id=event_id)
+        return None
+
+    # --- work after the webhook answered ----------------------------------
+
+    async def _profile_name(self, who: ConversationKey) -> str | None:
+        try:
+            return (await self.api.get_profile(who.user, _request_timeout=REQUEST_TIMEOUT_SECONDS)).display_name
+        except ApiException as exc:
+            log.warning("line: profile of %s not available: %s", who, exc.status)
+            return None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.warning("line: profile of %s not available: %r", who, exc)
+            return None
+
+    async def _converse(self, who: ConversationKey, incoming: IncomingEvent, reply_token: str | None,
+                        sent_at: float) -> None:
+        name = await self.names.get(who, self._profile_name)
+        replies = await self.engine.handle(
+            IncomingEvent(who=incoming.who, kind=incoming.kind, text=incoming.text, action=incoming.action,
+                          event_id=incoming.event_id, display_name=name))
+        if not replies:
+            return
+        seed = incoming.event_id or uuid.uuid4().hex
+        try:
+            await self.deliver(who.user, [r for r in replies if not isinstance(r, Notice)],
+                               reply_token=reply_token, sent_at=sent_at, seed=seed)
+        except Exception:
+            log.exception("line: delivery to %s failed", who)
+        # Notices go whatever happened to the person's own replies: someone may be waiting for them.
+        for index, notice in enumerate(r for r in replies if isinstance(r, Notice)):
+            try:
+                await self.notifiers.notify(notice, seed=f"{seed}:{index}")
+            except Exception:
+                log.exception("line: notice to %s failed", notice.to)
+
+    async def _messages(self, replies: list[Reply]) -> list[dict[str, Any]]:
+        urls = {}
+        for image in _images_in(replies):
+            png = await asyncio.to_thread(image.render)
+            token = await self.images.save(png)
+            urls[image.name] = image_urls(self.settings.public_url, token)
+        return line_messages.render(replies, urls)
+
+    async def deliver(self, to: str, replies: list[Reply], *, reply_token: str | None, sent_at: float,
+                      seed: str) -> None:
+        messages = await self._messages(replies)
+        for index, batch in enumerate(line_messages.batches(messages)):
+            if index == 0 and reply_token and time.time() - sent_at < REPLY_TOKEN_FRESH_SECONDS:
+                try:
+                    await self.api.reply_message(ReplyMessageRequest.from_dict(
+                        {"replyToken": reply_token, "messages": batch}), _request_timeout=REQUEST_TIMEOUT_SECONDS)
+                    continue
+                except ApiException as exc:
+                    log.warning("line: reply refused (%s %s); pushing instead", exc.status, exc.body)
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    log.warning("line: reply failed (%r); pushing instead", exc)
+            await self._push(to, batch, key=retry_key(seed, to, index))
+
+    async def notify(self, notice: Notice, *, seed: str) -> None:
+        """A notice to someone on LINE: pushed, with its buttons as quick replies."""
+        to = notice.to
+        messages = await self._messages(list(notice.replies))
+        for index, batch in enumerate(line_messages.batches(messages)):
+            await self._push(to.id, batch, key=retry_key(seed, "notice", to.id, index))
+
+    async def _push(self, to: str, batch: list[dict[str, Any]], *, key: str) -> None:
+        request = PushMessageRequest.from_dict({"to": to, "messages": batch})
+        for attempt in range(1, PUSH_ATTEMPTS + 1):
+            try:
+                await self.api.push_message(request, x_line_retry_key=key, _request_timeout=REQUEST_TIMEOUT_SECONDS)
+                return
+            except ApiException as exc:
+                if exc.status == 409:  # this retry key was accepted before: delivered already
+                    return
+                if exc.status == 429:
+                    log.error("line: push to %s refused: rate or monthly push limit reached (%s)", to, exc.body)
+                    return
+                if exc.status < 500 or attempt == PUSH_ATTEMPTS:
+                    log.error("line: push to %s failed (%s): %s", to, exc.status, exc.body)
+                    return
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                if attempt == PUSH_ATTEMPTS:
+                    log.error("line: push to %s failed: %r", to, exc)
+                    return
+            await asyncio.sleep(0.5 * attempt)

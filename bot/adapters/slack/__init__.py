@@ -1,0 +1,1 @@
+"""Slack: slack-bolt in, Block Kit out."""

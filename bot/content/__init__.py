@@ -1,0 +1,1 @@
+"""Loading and validating the data under content/ (questions, lessons, playbooks, texts)."""

@@ -1,0 +1,95 @@
+"""content/lessons/: one ポイント学習 theme per checklist item (itemNN.yaml)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from bot.content import schema
+from bot.content.problems import ContentProblem, field_path
+
+LESSONS_DIR = "lessons"
+_FILE_NAME = re.compile(r"^item(\d{2})\.yaml$")
+
+
+@dataclass(frozen=True)
+class QuizQuestion:
+    question: str
+    choices: tuple[str, ...]
+    answer: int
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    item: int
+    title: str
+    scenario: str
+    points: tuple[str, ...]
+    quiz: tuple[QuizQuestion, ...]
+
+
+def check_lessons(content_dir: Path, item_count: int) -> list[ContentProblem]:
+    directory = content_dir / LESSONS_DIR
+    if not directory.is_dir():
+        return [ContentProblem(LESSONS_DIR, "", "directory is missing")]
+    problems = []
+    seen_items: dict[int, str] = {}
+    seen_questions: dict[str, str] = {}
+    validator = jsonschema.Draft202012Validator(schema.LESSON)
+    for path in sorted(directory.iterdir()):
+        name = f"{LESSONS_DIR}/{path.name}"
+        match = _FILE_NAME.match(path.name)
+        if not match:
+            problems.append(ContentProblem(name, "", "lesson files are named itemNN.yaml (NN = checklist item)"))
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            problems.append(ContentProblem(name, "", f"not valid YAML: {exc}"))
+            continue
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        problems += [ContentProblem(name, field_path(e.absolute_path), e.message) for e in errors]
+        if errors:
+            continue
+        if data["item"] != int(match.group(1)):
+            problems.append(ContentProblem(name, "item", f"is {data['item']} but the file is for item {match.group(1)}"))
+        if not 1 <= data["item"] <= item_count:
+            problems.append(ContentProblem(name, "item", f"no checklist item {data['item']}"))
+        if data["item"] in seen_items:
+            problems.append(ContentProblem(name, "item", f"item {data['item']} already has {seen_items[data['item']]}"))
+        seen_items[data["item"]] = name
+        for i, question in enumerate(data["quiz"]):
+            where = f"quiz[{i}]"
+            if question["answer"] >= len(question["choices"]):
+                problems.append(ContentProblem(name, f"{where}.answer",
+                                         f"{question['answer']} is not the index of one of the choices"))
+            if len(set(question["choices"])) != len(question["choices"]):
+                problems.append(ContentProblem(name, f"{where}.choices", "two choices are the same"))
+            key = re.sub(r"\s+", "", question["question"])
+            if key in seen_questions:
+                problems.append(ContentProblem(name, f"{where}.question", f"repeats a question of {seen_questions[key]}"))
+            seen_questions[key] = f"{name} {where}"
+    missing = sorted(set(range(1, item_count + 1)) - set(seen_items))
+    if missing:
+        problems.append(ContentProblem(LESSONS_DIR, "", f"no lesson for checklist item(s) {missing}"))
+    return problems
+
+
+def load_lessons(content_dir: Path) -> dict[int, Lesson]:
+    lessons = {}
+    for path in sorted((content_dir / LESSONS_DIR).glob("item*.yaml")):
+        data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        lessons[data["item"]] = Lesson(
+            item=data["item"],
+            title=data["title"],
+            scenario=data["scenario"].strip(),
+            points=tuple(data["points"]),
+            quiz=tuple(QuizQuestion(q["question"], tuple(q["choices"]), q["answer"], q["explanation"].strip())
+                       for q in data["quiz"]),
+        )
+    return lessons

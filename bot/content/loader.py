@@ -1,0 +1,322 @@
+"""Loading and validating everything under content/.
+
+Content is data: questions, countermeasures, reply texts and the phrases the
+bot understands are YAML files, checked against a schema and against each
+other when the bot starts and by `bot content check`. Every problem names the
+file and the field.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from datetime import date
+from typing import Any, Iterable
+
+import jsonschema
+import yaml
+
+from bot.content import schema
+from bot.content.incidents import IncidentContent, check_incidents, load_incidents
+from bot.content.intents import IntentSpec, check_intents, load_intents
+from bot.content.lessons import Lesson, check_lessons, load_lessons
+from bot.content.problems import ContentError, ContentProblem, field_path
+from bot.content.texts import REQUIRED_TEXTS
+
+
+@dataclass(frozen=True)
+class AnswerOption:
+    id: str
+    label: str
+    score: int
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    name: str
+    first: int
+    last: int
+
+    def contains(self, item_no: int) -> bool:
+        return self.first <= item_no <= self.last
+
+    @property
+    def item_count(self) -> int:
+        return self.last - self.first + 1
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    no: int
+    topic: str
+    question: str
+    footnotes: tuple[tuple[str, str], ...]
+    countermeasure: str
+    how_to_check: str
+
+
+@dataclass(frozen=True)
+class Checklist:
+    title: str
+    publisher: str
+    url: str
+    answers: tuple[AnswerOption, ...]
+    categories: tuple[Category, ...]
+    items: tuple[ChecklistItem, ...]
+
+    def item(self, no: int) -> ChecklistItem:
+        return self.items[no - 1]
+
+    def category_of(self, item_no: int) -> Category:
+        return next(c for c in self.categories if c.contains(item_no))
+
+    @property
+    def max_score(self) -> int:
+        return max(a.score for a in self.answers) * len(self.items)
+
+
+@dataclass(frozen=True)
+class SecurityAction:
+    url: str
+    one_star_name: str
+    one_star_requirement: str
+    one_star_items: tuple[int, ...]
+    two_star_name: str
+    two_star_requirement: str
+    two_star_steps: tuple[str, ...]
+
+
+class Texts:
+    """Reply texts by key; `render` fills the placeholders."""
+
+    def __init__(self, entries: dict[str, str]):
+        self._entries = entries
+
+    def __getitem__(self, key: str) -> str:
+        return self._entries[key]
+
+    def render(self, key: str, **params: Any) -> str:
+        return self._entries[key].format(**params)
+
+    def date(self, day: date) -> str:
+        return self.render("format.date", year=day.year, month=day.month, day=day.day)
+
+    def short_date(self, day: date) -> str:
+        weekday = self._entries["format.weekdays"].split(",")[day.weekday()]
+        return self.render("format.short_date", month=day.month, day=day.day, weekday=weekday)
+
+    def bullets(self, items: Iterable[str], key: str = "list.bullet") -> str:
+        return "\n".join(self.render(key, item=item) for item in items)
+
+    def numbered(self, items: Iterable[str]) -> str:
+        return "\n".join(self.render("list.numbered", n=n, item=item) for n, item in enumerate(items, start=1))
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """What free text the bot understands outside of choices."""
+
+    commands: dict[str, tuple[str, ...]]  # whole-message commands: menu, cancel, back...
+    topics: dict[str, tuple[str, ...]]  # phrases found inside a message: diagnosis, history...
+    numbered: dict[str, tuple[str, ...]]  # a word followed by a number: 「学習 3」
+
+
+@dataclass(frozen=True)
+class Content:
+    checklist: Checklist
+    security_action: SecurityAction
+    texts: Texts
+    phrases: Phrases
+    lessons: dict[int, Lesson]  # by checklist item
+    intents: IntentSpec
+    incidents: IncidentContent
+
+
+FILES = {
+    "checklist.yaml": schema.CHECKLIST,
+    "security_action.yaml": schema.SECURITY_ACTION,
+    "texts.yaml": schema.TEXTS,
+    "phrases.yaml": schema.PHRASES,
+}
+
+
+def _read_yaml(path: Path, problems: list[ContentProblem]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(ContentProblem(path.name, "", "file is missing"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problems.append(ContentProblem(path.name, "", f"not valid YAML: {exc}"))
+    return None
+
+
+def _schema_problems(name: str, data: Any, file_schema: dict) -> list[ContentProblem]:
+    validator = jsonschema.Draft202012Validator(file_schema)
+    return [
+        ContentProblem(name, field_path(error.absolute_path), error.message)
+        for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+def _checklist_problems(data: dict) -> list[ContentProblem]:
+    problems = []
+
+    def problem(field: str, message: str) -> None:
+        problems.append(ContentProblem("checklist.yaml", field, message))
+
+    numbers = [item["no"] for item in data["items"]]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problem("items", f"items must be numbered 1..{len(numbers)} in order, found {numbers}")
+    expected_ids = ["done", "partial", "not_done", "unknown"]
+    if [a["id"] for a in data["answers"]] != expected_ids:
+        problem("answers", f"answers must be {expected_ids} in this order")
+    covered: list[int] = []
+    for i, category in enumerate(data["categories"]):
+        if category["first"] > category["last"]:
+            problem(f"categories[{i}]", "first is after last")
+        covered.extend(range(category["first"], category["last"] + 1))
+    if covered != list(range(1, len(numbers) + 1)):
+        problem("categories", "categories must cover every item exactly once, in order")
+    footnotes = data.get("footnotes") or {}
+    for i, item in enumerate(data["items"]):
+        for mark in item["footnotes"]:
+            if mark not in footnotes:
+                problem(f"items[{i}].footnotes", f"{mark} is not defined under footnotes")
+            if mark not in item["question"]:
+                problem(f"items[{i}].footnotes", f"{mark} does not appear in the question")
+        for mark in footnotes:
+            if mark in item["question"] and mark not in item["footnotes"]:
+                problem(f"items[{i}].footnotes", f"the question uses {mark} but does not list it")
+    return problems
+
+
+def _security_action_problems(data: dict, item_count: int) -> list[ContentProblem]:
+    bad = [n for n in data["one_star"]["items"] if not 1 <= n <= item_count]
+    if bad:
+        return [ContentProblem("security_action.yaml", "one_star.items", f"no checklist item {bad}")]
+    return []
+
+
+def _texts_problems(data: dict) -> list[ContentProblem]:
+    problems = []
+    formatter = string.Formatter()
+    for key in REQUIRED_TEXTS:
+        if key not in data:
+            problems.append(ContentProblem("texts.yaml", key, "missing (the code uses this text)"))
+    for key, text in data.items():
+        if key not in REQUIRED_TEXTS:
+            problems.append(ContentProblem("texts.yaml", key, "unknown key (not used by the code; a typo?)"))
+            continue
+        try:
+            used = {name for _, name, _, _ in formatter.parse(text) if name is not None}
+        except ValueError as exc:
+            problems.append(ContentProblem("texts.yaml", key, f"bad placeholder syntax: {exc}"))
+            continue
+        if key == "format.weekdays" and len(text.split(",")) != 7:
+            problems.append(ContentProblem("texts.yaml", key, "needs the 7 weekdays, Monday first, comma-separated"))
+        unknown = used - REQUIRED_TEXTS[key]
+        if unknown:
+            allowed = ", ".join(sorted(REQUIRED_TEXTS[key])) or "none"
+            problems.append(ContentProblem(
+                "texts.yaml", key, f"unknown placeholder(s) {sorted(unknown)}; allowed: {allowed}"))
+    return problems
+
+
+def _known_files() -> set[str]:
+    from bot.content.incidents import CONTACTS_FILE, DIRECTORY, TRIAGE_FILE
+    from bot.content.intents import EXAMPLES_FILE, FILE as INTENTS_FILE
+    from bot.content.schema import INCIDENT_KINDS
+
+    known = set(FILES) | {INTENTS_FILE, EXAMPLES_FILE, CONTACTS_FILE, TRIAGE_FILE}
+    return known | {f"{DIRECTORY}/{kind}.yaml" for kind in INCIDENT_KINDS}
+
+
+def _unknown_files(content_dir: Path) -> list[ContentProblem]:
+    """Files the bot would never read (a typo in a name, a leftover): said rather than ignored."""
+    known = _known_files()
+    problems = []
+    for path in sorted(p for p in content_dir.rglob("*") if p.is_file()):
+        name = path.relative_to(content_dir).as_posix()
+        if name.startswith("lessons/") or name in known:
+            continue  # lessons/ has its own naming check
+        problems.append(ContentProblem(name, "", "unknown file: the bot does not read it"))
+    return problems
+
+
+def check_content(content_dir: Path) -> list[ContentProblem]:
+    """Every problem in the content directory; empty when all is well."""
+    problems: list[ContentProblem] = _unknown_files(content_dir)
+    loaded: dict[str, Any] = {}
+    for name, file_schema in FILES.items():
+        file_problems: list[ContentProblem] = []
+        data = _read_yaml(content_dir / name, file_problems)
+        if not file_problems:
+            file_problems = _schema_problems(name, data, file_schema)
+        if not file_problems:
+            loaded[name] = data
+        problems.extend(file_problems)
+    if "checklist.yaml" in loaded:
+        problems.extend(_checklist_problems(loaded["checklist.yaml"]))
+        problems.extend(check_lessons(content_dir, len(loaded["checklist.yaml"]["items"])))
+        if "security_action.yaml" in loaded:
+            problems.extend(_security_action_problems(
+                loaded["security_action.yaml"], len(loaded["checklist.yaml"]["items"])))
+    if "texts.yaml" in loaded:
+        problems.extend(_texts_problems(loaded["texts.yaml"]))
+    problems.extend(check_intents(content_dir))
+    problems.extend(check_incidents(content_dir))
+    return problems
+
+
+def load_content(content_dir: Path) -> Content:
+    """Load and validate everything; raise ContentError listing every problem."""
+    problems = check_content(content_dir)
+    if problems:
+        raise ContentError(problems)
+
+    def read(name: str) -> Any:
+        return yaml.safe_load((content_dir / name).read_text(encoding="utf-8"))
+
+    checklist = read("checklist.yaml")
+    footnotes = checklist.get("footnotes") or {}
+    action = read("security_action.yaml")
+    phrases = read("phrases.yaml")
+    return Content(
+        checklist=Checklist(
+            title=checklist["source"]["title"],
+            publisher=checklist["source"]["publisher"],
+            url=checklist["source"]["url"],
+            answers=tuple(AnswerOption(**a) for a in checklist["answers"]),
+            categories=tuple(Category(**c) for c in checklist["categories"]),
+            items=tuple(
+                ChecklistItem(
+                    no=i["no"],
+                    topic=i["topic"],
+                    question=i["question"],
+                    footnotes=tuple((mark, footnotes[mark]) for mark in i["footnotes"]),
+                    countermeasure=i["countermeasure"].strip(),
+                    how_to_check=i["how_to_check"].strip(),
+                )
+                for i in checklist["items"]
+            ),
+        ),
+        security_action=SecurityAction(
+            url=action["url"],
+            one_star_name=action["one_star"]["name"],
+            one_star_requirement=action["one_star"]["requirement"],
+            one_star_items=tuple(action["one_star"]["items"]),
+            two_star_name=action["two_star"]["name"],
+            two_star_requirement=action["two_star"]["requirement"],
+            two_star_steps=tuple(action["two_star"]["steps"]),
+        ),
+        texts=Texts(read("texts.yaml")),
+        phrases=Phrases(
+            commands={k: tuple(v) for k, v in phrases["commands"].items()},
+            topics={k: tuple(v) for k, v in phrases["topics"].items()},
+            numbered={k: tuple(v) for k, v in phrases["numbered"].items()},
+        ),
+        lessons=load_lessons(content_dir),
+        intents=load_intents(content_dir),
+        incidents=load_incidents(content_dir),
+    )

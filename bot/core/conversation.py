@@ -1,0 +1,74 @@
+"""The model a flow machine works on while one event is handled."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from bot.content.loader import Content
+from bot.store.keys import ConversationKey
+from bot.core.replies import Outbox
+from bot.store.conversations import Snapshot, Store, StoreOp
+
+INITIAL_STATE = "menu"
+
+
+@dataclass(frozen=True)
+class Services:
+    """What flows may use besides the conversation itself."""
+
+    content: Content
+    store: Store
+    clock: Callable[[], datetime]
+    orgs: Any = None  # bot.org.OrgStore
+    certificates: Any = None  # bot.certificates.Certificates; None when no secret is configured
+    flows: tuple[Any, ...] = ()  # bot.flows.Flow, in menu order
+
+
+class Conversation:
+    """One user's conversation, rebuilt from its record for each event.
+
+    `state` is managed by the transitions machine the conversation is attached
+    to; `data` holds each flow's small JSON-able state under the flow's name.
+    Replies go to `out`; extra writes (committed atomically with the record) to
+    `ops`.
+    """
+
+    def __init__(self, snapshot: Snapshot, services: Services, *, display_name: str | None = None,
+                 channel: str | None = None):
+        record = snapshot.record or {}
+        self.display_name = display_name
+        self.channel = channel
+        self.who: ConversationKey = snapshot.who
+        self.saved_state: str = record.get("state") or INITIAL_STATE
+        self.data: dict[str, Any] = record.get("data") or {}
+        # The choices shown last, as [label, value] pairs, so that a typed "2" or a
+        # typed label can be understood as picking one of them.
+        self.offered: list[list[str]] = record.get("offered") or []
+        self.services = services
+        self.out = Outbox()
+        self.ops: list[StoreOp] = []
+        self.state: str = self.saved_state
+
+    @property
+    def content(self) -> Content:
+        return self.services.content
+
+    def text(self, key: str, **params: Any) -> str:
+        return self.services.content.texts.render(key, **params)
+
+    def flow_data(self, flow: str) -> dict[str, Any]:
+        return self.data.setdefault(flow, {})
+
+    def to_record(self, *, now: datetime) -> dict[str, Any]:
+        shown = self.out.last_choices()
+        if shown is not None:
+            self.offered = [[o.label, o.value] for o in shown.options]
+        elif self.state != self.saved_state:
+            self.offered = []
+        return {
+            "state": self.state,
+            "data": self.data,
+            "offered": self.offered,
+            "updated_at": now.isoformat(timespec="seconds"),
+        }

@@ -1,0 +1,58 @@
+"""What adapters hand to the engine: one inbound event from one user."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.store.keys import ConversationKey
+
+
+class EventKind(Enum):
+    MESSAGE = "message"  # the user typed text
+    ACTION = "action"  # the user picked a choice (button, postback)
+    START = "start"  # a new conversation: first contact, follow, `bot chat` start
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    who: ConversationKey
+    kind: EventKind
+    text: str = ""
+    action: str = ""
+    # The platform's own id for this delivery; a repeated id is ignored.
+    event_id: str | None = None
+    display_name: str | None = None
+    # Where it happened when that is a shared place (a Slack channel), for permissions.
+    channel: str | None = None
+
+    @classmethod
+    def message(cls, who: ConversationKey, text: str, *, event_id: str | None = None) -> "IncomingEvent":
+        return cls(who=who, kind=EventKind.MESSAGE, text=text, event_id=event_id)
+
+    @classmethod
+    def choice(cls, who: ConversationKey, value: str, *, event_id: str | None = None) -> "IncomingEvent":
+        return cls(who=who, kind=EventKind.ACTION, action=value, event_id=event_id)
+
+    @classmethod
+    def start(cls, who: ConversationKey, *, event_id: str | None = None) -> "IncomingEvent":
+        return cls(who=who, kind=EventKind.START, event_id=event_id)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A choice value decoded: 'answer:7:1' -> trigger 'answer', args ('7', '1')."""
+
+    trigger: str
+    args: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, value: str) -> "Action":
+        trigger, *args = value.split(":")
+        return cls(trigger=trigger, args=tuple(args))
+
+    def encode(self) -> str:
+        return ":".join((self.trigger, *self.args))
+
+
+def action_value(trigger: str, *args: object) -> str:
+    return Action(trigger, tuple(str(a) for a in args)).encode()

@@ -1,0 +1,90 @@
+"""Conversation flows, each declared as data for one shared `transitions` machine.
+
+A flow module declares its states, its transitions (trigger, source, dest,
+conditions, callbacks) and, per state, what to show again when the user says
+something the state does not understand. `bot.machine` combines every flow
+into one machine, built once at start-up; each event attaches the user's
+conversation to it for the time of one trigger.
+
+Callbacks are written as `handler(conv, *args)`; `on` and `when` adapt them to
+transitions' EventData calling convention.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from bot.core.conversation import Conversation
+from bot.core.replies import Choice
+
+Handler = Callable[..., Awaitable[None]]
+Check = Callable[..., bool]
+
+
+def _arity(func: Callable[..., Any]) -> int | None:
+    """How many trigger arguments `func` takes after the conversation (None: any number)."""
+    params = list(inspect.signature(func).parameters.values())[1:]
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return len(params)
+
+
+def on(handler: Handler) -> Callable[[Any], Awaitable[None]]:
+    # A choice value may carry more arguments than a handler takes (e.g. a stale
+    # button): extra ones are dropped rather than failing the event.
+    arity = _arity(handler)
+
+    async def callback(event: Any) -> None:
+        await handler(event.model, *event.args[:arity])
+
+    callback.__name__ = handler.__name__
+    return callback
+
+
+def when(check: Check) -> Callable[[Any], bool]:
+    arity = _arity(check)
+
+    def condition(event: Any) -> bool:
+        return check(event.model, *event.args[:arity])
+
+    condition.__name__ = check.__name__
+    return condition
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    states: tuple[str, ...]
+    transitions: tuple[dict[str, Any], ...]
+    # state -> what to show again (the current question, the menu...)
+    reprompts: dict[str, Handler] = field(default_factory=dict)
+    # state -> texts.yaml key explaining what the state expects
+    hints: dict[str, str] = field(default_factory=dict)
+    # what this flow adds to the main menu
+    menu_entries: Callable[[Conversation], list[Choice]] | None = None
+    # what this flow shows on the user's home/progress page (Slack App Home, LINE 進捗)
+    home: Handler | None = None
+    # state -> trigger that receives any typed text as its argument (e.g. a note being written)
+    free_text: dict[str, str] = field(default_factory=dict)
+
+
+async def reprompt(conv: Conversation) -> None:
+    """Show again what the conversation's current state is waiting for."""
+    flows: tuple[Flow, ...] = conv.services.flows
+    for flow in flows:
+        if conv.state in flow.reprompts:
+            await flow.reprompts[conv.state](conv)
+            return
+
+
+def hint_key(conv: Conversation) -> str | None:
+    for flow in conv.services.flows:
+        if conv.state in flow.hints:
+            return flow.hints[conv.state]
+    return None
+
+
+def menu_choices(conv: Conversation) -> list[Choice]:
+    """The main menu: each flow's entries, in the order the flows are combined."""
+    return [choice for flow in conv.services.flows if flow.menu_entries for choice in flow.menu_entries(conv)]

@@ -1,0 +1,1 @@
+"""緊急相談: incident reports, playbooks, triage, escalation and records."""

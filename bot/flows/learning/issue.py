@@ -1,0 +1,57 @@
+"""Issuing 修了証 at the end of a passed lesson (and of the whole course)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import partial
+from typing import Any
+
+from bot.flows.learning.certificate_image import render_certificate
+from bot.content.lessons import Lesson
+from bot.core.conversation import Conversation
+from bot.core.replies import Image
+
+log = logging.getLogger(__name__)
+
+COURSE = 0  # the "item" of the whole-course certificate
+
+
+async def _issue(conv: Conversation, *, item: int, theme: str, detail: str) -> str:
+    """Render, record (with the conversation's commit) and show one certificate; returns its id."""
+    certificates = conv.services.certificates
+    holder = conv.display_name or conv.who.user
+    org = await conv.services.orgs.for_workspace(conv.who.platform, conv.who.workspace)
+    today = conv.services.clock().date()
+    issued_on = today.isoformat()
+    record = certificates.new_record(holder=holder, theme=theme, item=item, issued_on=issued_on,
+                                     organisation=org.name if org else "", conversation=str(conv.who))
+    url = certificates.url(record.id)
+    verify = conv.text("cert.verify_url", url=url) if url else conv.text("cert.verify_cli", id=record.id)
+    png = await asyncio.to_thread(partial(
+        render_certificate,
+        title=conv.text("cert.title"), holder=conv.text("cert.holder", name=holder), theme=theme, detail=detail,
+        statement=conv.text("cert.statement"), issued_on=conv.content.texts.date(today),
+        organisation=org.name if org else None, number=conv.text("cert.number", id=record.id),
+        certificate_id=record.id, verify_text=verify, qr_data=url or record.id, issuer=conv.text("cert.issuer"),
+    ))
+    conv.ops.extend(certificates.record_op(record, png))
+    conv.out.add(Image(name=f"certificate-{record.serial}.png", alt_text=conv.text("cert.alt", theme=theme),
+                       render=lambda: png))
+    conv.out.text(conv.text("lesson.certificate", id=record.id, verify=verify))
+    return record.id
+
+
+async def issue_certificates(conv: Conversation, lesson: Lesson, record: dict[str, Any],
+                             progress: dict[int, dict[str, Any]], *, course_complete: bool) -> None:
+    if conv.services.certificates is None:
+        log.error("no certificate secret configured: certificate for %s not issued", conv.who)
+        conv.out.text(conv.text("lesson.no_certificate"))
+        return
+    item = conv.content.checklist.item(lesson.item)
+    record["certificate"] = await _issue(
+        conv, item=lesson.item, theme=conv.text("cert.theme", title=lesson.title),
+        detail=conv.text("cert.detail", no=lesson.item, topic=item.topic, count=len(lesson.quiz)))
+    if course_complete:
+        conv.out.text(conv.text("lesson.course_complete", total=len(conv.content.lessons)))
+        await _issue(conv, item=COURSE, theme=conv.text("cert.course_theme", total=len(conv.content.lessons)),
+                     detail=conv.text("cert.course_detail"))

@@ -1,0 +1,162 @@
+"""What the self-check result and the history look like, as neutral replies."""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from bot.core.conversation import Conversation
+from bot.core.events import action_value
+from bot.core.images import render_score_chart
+from bot.core.replies import Card, Choice, Field, Image
+from bot.flows.selfcheck.scoring import NOT_DONE, PARTIAL, UNKNOWN, DiagnosisScore, weakest_items
+
+
+def result_record(score: DiagnosisScore, *, at: datetime) -> dict[str, Any]:
+    """The result as kept in the user's history (no expiry)."""
+    return {
+        "at": at.isoformat(timespec="seconds"),
+        "total": score.total,
+        "categories": {c.id: c.score for c in score.categories},
+        "answers": list(score.answers),
+    }
+
+
+def _date(conv: Conversation, at: datetime | str) -> str:
+    return conv.content.texts.date(datetime.fromisoformat(at) if isinstance(at, str) else at)
+
+
+def _signed(diff: int) -> str:
+    return f"+{diff}" if diff > 0 else str(diff)
+
+
+def _change(conv: Conversation, total: int, previous: dict[str, Any] | None) -> str:
+    if previous is None:
+        return conv.text("result.first_time")
+    diff = total - previous["total"]
+    return conv.text("result.change", diff=_signed(diff), date=_date(conv, previous["at"]))
+
+
+def _points(conv: Conversation, score: int, maximum: int) -> str:
+    return conv.text("result.points", score=score, max=maximum)
+
+
+def _ratio(score: int, maximum: int) -> float:
+    return max(0.0, score / maximum) if maximum else 0.0
+
+
+def _score_card(conv: Conversation, score: DiagnosisScore, previous: dict[str, Any] | None, at: datetime) -> Card:
+    fields = [Field(conv.text("result.total_label"), _points(conv, score.total, score.max_total),
+                    _ratio(score.total, score.max_total))]
+    fields += [Field(c.name, _points(conv, c.score, c.max_score), _ratio(c.score, c.max_score))
+               for c in score.categories]
+    return Card(
+        title=conv.text("result.title"),
+        fields=tuple(fields),
+        body=_change(conv, score.total, previous),
+        footer=conv.text("result.footer", date=_date(conv, at)),
+    )
+
+
+def _weak_items_text(conv: Conversation, score: DiagnosisScore) -> str:
+    checklist = conv.content.checklist
+    weakest = weakest_items(score)
+    if not weakest:
+        return conv.text("result.all_done")
+    blocks = [conv.text("result.weak_heading")]
+    for no in weakest:
+        item = checklist.item(no)
+        blocks.append(conv.text(
+            "result.weak_item", no=no, topic=item.topic,
+            answer=checklist.answers[score.answers[no - 1]].label, countermeasure=item.countermeasure))
+    rest = [no for no in weakest_items(score, limit=len(score.answers)) if no not in weakest]
+    if rest:
+        blocks.append(conv.text("result.weak_more", count=len(rest),
+                                items="、".join(f"No.{no} {checklist.item(no).topic}" for no in rest)))
+    return "\n\n".join(blocks)
+
+
+def _unknown_items_text(conv: Conversation, score: DiagnosisScore) -> str | None:
+    unknown = score.items_answered(UNKNOWN)
+    if not unknown:
+        return None
+    checklist = conv.content.checklist
+    blocks = [conv.text("result.unknown_heading", count=len(unknown))]
+    for no in unknown:
+        item = checklist.item(no)
+        blocks.append(conv.text("result.unknown_item", no=no, topic=item.topic, how_to_check=item.how_to_check))
+    return "\n\n".join(blocks)
+
+
+def _security_action_text(conv: Conversation, score: DiagnosisScore) -> str:
+    action = conv.content.security_action
+    checklist = conv.content.checklist
+    missing = [no for no in action.one_star_items if score.answers[no - 1] in (PARTIAL, NOT_DONE, UNKNOWN)]
+    if missing:
+        topics = "、".join(f"No.{no} {checklist.item(no).topic}" for no in missing)
+        one_star = conv.text("result.one_star_todo", items=topics)
+    else:
+        one_star = conv.text("result.one_star_ready")
+    steps = conv.content.texts.bullets(action.two_star_steps)
+    return conv.text(
+        "result.security_action",
+        one_star_name=action.one_star_name, one_star_requirement=action.one_star_requirement,
+        one_star_status=one_star,
+        two_star_name=action.two_star_name, two_star_requirement=action.two_star_requirement,
+        two_star_steps=steps, url=action.url,
+    )
+
+
+def score_card(conv: Conversation, score: DiagnosisScore, *, previous: dict[str, Any] | None,
+               at: datetime) -> Card:
+    return _score_card(conv, score, previous, at)
+
+
+def score_chart(conv: Conversation, score: DiagnosisScore, *, at: datetime) -> Image:
+    bars = [(conv.text("result.total_label"), score.total, score.max_total)]
+    bars += [(c.name, c.score, c.max_score) for c in score.categories]
+    return Image(
+        name=f"self-check-{at:%Y%m%d-%H%M}.png",
+        alt_text=conv.text("result.chart_alt", total=score.total),
+        render=partial(render_score_chart, title=conv.text("result.title"), bars=bars,
+                       caption=conv.text("result.footer", date=_date(conv, at)),
+                       unit_template=conv.content.texts["chart.points"]),
+    )
+
+
+def render_result(conv: Conversation, score: DiagnosisScore, *, previous: dict[str, Any] | None,
+                  at: datetime, can_share: bool) -> None:
+    conv.out.add(_score_card(conv, score, previous, at))
+    conv.out.add(score_chart(conv, score, at=at))
+    conv.out.text(_weak_items_text(conv, score))
+    unknown = _unknown_items_text(conv, score)
+    if unknown:
+        conv.out.text(unknown)
+    conv.out.text(_security_action_text(conv, score))
+    options = [Choice(conv.text("diagnosis.share"), action_value("share_result"))] if can_share else []
+    options += [
+        Choice(conv.text("diagnosis.menu_history"), action_value("show_history")),
+        Choice(conv.text("result.again"), action_value("restart_diagnosis")),
+        Choice(conv.text("result.menu"), action_value("show_menu")),
+    ]
+    conv.out.choices(conv.text("result.next_prompt", total=score.total), options)
+
+
+def render_history(conv: Conversation, results: list[dict[str, Any]], *, shown: int = 10) -> None:
+    """Newest first; `results` is oldest first and may hold one more than is shown (for its change)."""
+    if not results:
+        conv.out.text(conv.text("history.empty"))
+    else:
+        rows = []
+        for i in range(len(results) - 1, max(len(results) - 1 - shown, -1), -1):
+            result = results[i]
+            moment = datetime.fromisoformat(result["at"])
+            change = (conv.text("history.change", diff=_signed(result["total"] - results[i - 1]["total"]))
+                      if i > 0 else "")
+            rows.append(conv.text("history.row", date=_date(conv, moment), time=moment.strftime("%H:%M"),
+                                  total=result["total"], change=change))
+        conv.out.text(conv.text("history.title") + "\n" + "\n".join(rows))
+    conv.out.choices(conv.text("history.prompt"), [
+        Choice(conv.text("diagnosis.menu_start"), action_value("start_diagnosis")),
+        Choice(conv.text("result.menu"), action_value("show_menu")),
+    ])

@@ -1,0 +1,57 @@
+"""Start-up: settings -> content -> Redis -> engine, and a clean shutdown."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from redis.exceptions import RedisError
+
+from bot.flows.learning.certificates import Certificates
+from bot.settings import ConfigError, Settings
+from bot.content.loader import load_content
+from bot.store.embedded import EmbeddedRedis
+from bot.core.engine import Engine
+from bot.store.keys import Keys
+from bot.store.conversations import Store, connect
+
+log = logging.getLogger(__name__)
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[Store]:
+    """A connected store: the server REDIS_URL names, else the embedded one."""
+    embedded = None
+    if settings.redis_url:
+        url, origin = settings.redis_url, f"REDIS_URL={_redacted(settings.redis_url)}"
+    else:
+        embedded = EmbeddedRedis(settings.data_dir)
+        url, origin = embedded.start(), f"the embedded Redis server in {settings.data_dir}"
+    client = connect(url)
+    try:
+        try:
+            await client.ping()
+        except RedisError as exc:
+            raise ConfigError(f"cannot reach {origin}: {exc}") from exc
+        yield Store(client, Keys(settings.key_prefix))
+    finally:
+        await client.aclose(close_connection_pool=True)
+        if embedded is not None:
+            embedded.stop()
+
+
+@asynccontextmanager
+async def open_engine(settings: Settings, *, server: bool = False) -> AsyncIterator[Engine]:
+    content = load_content(settings.content_dir)
+    secret = settings.certificate_secret(server=server)
+    async with open_store(settings) as store:
+        certificates = Certificates(store.client, store.keys, secret=secret, public_url=settings.public_url)
+        yield Engine(content=content, store=store, certificates=certificates)

@@ -1,0 +1,132 @@
+"""Settings read from the environment, once, at start-up."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONTENT_DIR = PROJECT_ROOT / "content"
+
+
+class ConfigError(Exception):
+    """A setting is missing or unusable; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None
+    data_dir: Path
+    content_dir: Path
+    key_prefix: str = "bot"
+    secret: bytes | None = None  # BOT_SECRET: signs certificates
+    public_url: str | None = None  # PUBLIC_URL: where `bot serve` is reached (certificate links, LINE images)
+
+    def certificate_secret(self, *, server: bool) -> bytes:
+        """BOT_SECRET; the local chat falls back to a secret kept in its data directory."""
+        if self.secret:
+            return self.secret
+        if server:
+            raise ConfigError("BOT_SECRET is not set: `bot serve` needs it to sign certificates "
+                              "(any long random string, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        from bot.flows.learning.certificates import load_or_create_secret
+
+        return load_or_create_secret(self.data_dir / "secret")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("BOT_DATA_DIR") or platformdirs.user_data_dir("security-desk-bot"))
+        content_dir = Path(env.get("BOT_CONTENT_DIR") or DEFAULT_CONTENT_DIR)
+        if not content_dir.is_dir():
+            raise ConfigError(f"BOT_CONTENT_DIR: {content_dir} is not a directory")
+        secret = env.get("BOT_SECRET") or None
+        if secret is not None and len(secret) < 16:
+            raise ConfigError("BOT_SECRET is too short: use at least 16 characters")
+        return cls(
+            redis_url=env.get("REDIS_URL") or None,
+            data_dir=data_dir,
+            content_dir=content_dir,
+            key_prefix=env.get("BOT_KEY_PREFIX") or "bot",
+            secret=secret.encode() if secret else None,
+            public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
+        )
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    signing_secret: str
+    bot_token: str | None  # one workspace
+    client_id: str | None  # or OAuth installs into many workspaces
+    client_secret: str | None
+    api_url: str | None
+    slash_command: str = "/security"
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.client_id is not None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "SlackSettings | None":
+        """None when Slack is not configured at all; ConfigError when it is half-configured."""
+        env = os.environ if environ is None else environ
+        get = lambda name: env.get(name) or None  # noqa: E731
+        names = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+        if not any(get(n) for n in names):
+            return None
+        missing = []
+        if not get("SLACK_SIGNING_SECRET"):
+            missing.append("SLACK_SIGNING_SECRET")
+        token, client_id, client_secret = get("SLACK_BOT_TOKEN"), get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+        if token and (client_id or client_secret):
+            raise ConfigError("Slack: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+                              "SLACK_CLIENT_SECRET (OAuth installs), not both")
+        if not token:
+            if not client_id and not client_secret:
+                missing.append("SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)")
+            elif not client_id:
+                missing.append("SLACK_CLIENT_ID")
+            elif not client_secret:
+                missing.append("SLACK_CLIENT_SECRET")
+        if missing:
+            raise ConfigError(f"Slack is half-configured: missing {', '.join(missing)}")
+        command = get("SLACK_SLASH_COMMAND") or "/security"
+        if not command.startswith("/"):
+            raise ConfigError(f"SLACK_SLASH_COMMAND must start with '/': {command!r}")
+        return cls(
+            signing_secret=env["SLACK_SIGNING_SECRET"],
+            bot_token=token,
+            client_id=client_id,
+            client_secret=client_secret,
+            api_url=get("SLACK_API_URL"),
+            slash_command=command,
+        )
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    channel_secret: str
+    access_token: str
+    public_url: str  # HTTPS base URL where LINE fetches images from `bot serve`
+    api_url: str | None  # overrides both api.line.me and api-data.line.me (tests)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "LineSettings | None":
+        """None when LINE is not configured at all; ConfigError when it is half-configured."""
+        env = os.environ if environ is None else environ
+        secret, token = env.get("LINE_CHANNEL_SECRET") or None, env.get("LINE_CHANNEL_ACCESS_TOKEN") or None
+        if not secret and not token:
+            return None
+        missing = [name for name, value in (("LINE_CHANNEL_SECRET", secret), ("LINE_CHANNEL_ACCESS_TOKEN", token))
+                   if not value]
+        public_url = env.get("PUBLIC_URL") or ""
+        if not public_url:
+            missing.append("PUBLIC_URL (LINE loads images from it)")
+        if missing:
+            raise ConfigError(f"LINE is half-configured: missing {', '.join(missing)}")
+        if not public_url.startswith("https://"):
+            raise ConfigError(f"PUBLIC_URL must be an https:// URL for LINE images, not {public_url!r}")
+        return cls(channel_secret=secret, access_token=token, public_url=public_url.rstrip("/"),
+                   api_url=(env.get("LINE_API_URL") or None))

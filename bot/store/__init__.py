@@ -1,0 +1,1 @@
+"""Everything kept in Redis: keys, conversation records, display names, the embedded server."""

@@ -1,0 +1,166 @@
+"""Conversation state in Redis.
+
+A conversation is a hash with a version number and one small JSON record
+(state name, flow data, the choices last offered). Every change is committed by
+one Lua script that, atomically:
+
+- refuses if the version moved since the record was read (another event for the
+  same user got there first: the caller re-reads and re-runs its handler),
+- refuses if the inbound event id was already handled (a retry or redelivery),
+- writes the record with a TTL, marks the event as handled and applies the
+  flow's other writes (e.g. appending a result to the user's history).
+
+So two events for one user can never lose or double-count an answer, and a
+redelivered event never acts twice. Reading costs one round trip (record and
+"seen" flag together), committing one more.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from bot.store.keys import ConversationKey, Keys
+
+CONVERSATION_TTL_SECONDS = 30 * 24 * 3600  # abandoned conversations go after 30 days
+SEEN_EVENT_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redelivers
+
+# Writes a flow may ask for besides its own record. Kept to commands that only
+# add or set data on one key.
+ALLOWED_OPS = frozenset({"RPUSH", "HSET", "SET", "SADD", "ZADD", "HINCRBY", "DEL"})
+
+_COMMIT_SCRIPT = """
+local current = redis.call('HGET', KEYS[1], 'v')
+if (current or '') ~= ARGV[1] then return 0 end
+if KEYS[2] ~= '' then
+  if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[4]) then return -1 end
+end
+local version = (tonumber(current) or 0) + 1
+redis.call('HSET', KEYS[1], 'v', version, 'record', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+local a = 6
+for i = 1, tonumber(ARGV[5]) do
+  local command, key_index, nargs = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  redis.call(command, KEYS[key_index], unpack(ARGV, a + 3, a + 2 + nargs))
+  a = a + 3 + nargs
+end
+return version
+"""
+
+
+class CommitOutcome(Enum):
+    COMMITTED = "committed"
+    CONFLICT = "conflict"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class StoreOp:
+    """One extra write committed together with the conversation record."""
+
+    command: str
+    key: str
+    args: tuple[str | bytes | int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.command not in ALLOWED_OPS:
+            raise ValueError(f"store op {self.command!r} is not allowed")
+
+
+@dataclass
+class Snapshot:
+    """A conversation as read, with what is needed to commit a change to it."""
+
+    who: ConversationKey
+    version: str  # "" when the conversation does not exist yet
+    record: dict[str, Any] | None
+    already_handled: bool = False
+
+
+@dataclass
+class Store:
+    client: aioredis.Redis
+    keys: Keys = field(default_factory=Keys)
+
+    def __post_init__(self) -> None:
+        self._commit = self.client.register_script(_COMMIT_SCRIPT)
+
+    async def ping(self) -> bool:
+        return bool(await self.client.ping())
+
+    async def read(self, who: ConversationKey, *, platform_event_id: str | None = None) -> Snapshot:
+        conversation_key = self.keys.conversation(who)
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hmget(conversation_key, "v", "record")
+            if platform_event_id:
+                pipe.exists(self.keys.seen_event(who.platform, platform_event_id))
+            replies = await pipe.execute()
+        version, raw = replies[0]
+        already_handled = bool(replies[1]) if platform_event_id else False
+        record = json.loads(raw) if raw else None
+        return Snapshot(
+            who=who,
+            version=version.decode() if version else "",
+            record=record,
+            already_handled=already_handled,
+        )
+
+    async def commit(
+        self,
+        snapshot: Snapshot,
+        record: dict[str, Any],
+        *,
+        platform_event_id: str | None = None,
+        ops: list[StoreOp] | tuple[StoreOp, ...] = (),
+    ) -> CommitOutcome:
+        seen_key = self.keys.seen_event(snapshot.who.platform, platform_event_id) if platform_event_id else ""
+        keys = [self.keys.conversation(snapshot.who), seen_key]
+        args: list[Any] = [
+            snapshot.version,
+            json.dumps(record, ensure_ascii=False, separators=(",", ":")),
+            CONVERSATION_TTL_SECONDS,
+            SEEN_EVENT_TTL_SECONDS,
+            len(ops),
+        ]
+        for op in ops:
+            keys.append(op.key)
+            args.extend([op.command, len(keys), len(op.args), *op.args])
+        result = await self._commit(keys=keys, args=args)
+        if result == 0:
+            return CommitOutcome.CONFLICT
+        if result == -1:
+            return CommitOutcome.DUPLICATE
+        return CommitOutcome.COMMITTED
+
+    async def forget(self, who: ConversationKey) -> None:
+        """Drop a conversation's state (results stay)."""
+        await self.client.delete(self.keys.conversation(who))
+
+    async def results(self, who: ConversationKey, *, limit: int = 10) -> list[dict[str, Any]]:
+        """The user's latest self-check results, oldest first."""
+        raw = await self.client.lrange(self.keys.results(who), -limit, -1)
+        return [json.loads(item) for item in raw]
+
+    def append_result(self, who: ConversationKey, result: dict[str, Any]) -> StoreOp:
+        return StoreOp("RPUSH", self.keys.results(who), (json.dumps(result, ensure_ascii=False),))
+
+    async def lesson_progress(self, who: ConversationKey) -> dict[int, dict[str, Any]]:
+        """Per checklist item: {"passed_at", "attempts", "best", "total", "certificate"}."""
+        raw = await self.client.hgetall(self.keys.lesson_progress(who))
+        return {int(item): json.loads(value) for item, value in raw.items()}
+
+    def set_lesson_progress(self, who: ConversationKey, item: int, progress: dict[str, Any]) -> StoreOp:
+        return StoreOp("HSET", self.keys.lesson_progress(who), (str(item), json.dumps(progress, ensure_ascii=False)))
+
+
+def connect(url: str, *, max_connections: int = 50, timeout: float = 5.0) -> aioredis.Redis:
+    """A client on a bounded pool that waits for a free connection instead of failing."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=timeout, socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+    )
+    return aioredis.Redis(connection_pool=pool)
+
