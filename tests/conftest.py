@@ -19,7 +19,8 @@ from bot.flows.learning.certificates import Certificates
 from bot.settings import DEFAULT_CONTENT_DIR
 from bot.content.loader import load_content
 from bot.store.embedded import EmbeddedRedis
-from bot.core.engine import JST, Engine
+from bot.core.engine import JST
+from bot.runtime.startup import build_engine
 from bot.store.keys import Keys
 from bot.store.conversations import Store, connect
 
@@ -108,7 +109,7 @@ def certificates(store):
 
 @pytest.fixture
 def engine(content, store, clock, certificates):
-    return Engine(content=content, store=store, clock=clock, certificates=certificates)
+    return build_engine(content=content, store=store, clock=clock, certificates=certificates)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import asyncio
 
 from bot.adapters.local import LocalChat
 from tests.helpers import render_replies
-from bot.core.engine import Engine
+from bot.runtime.startup import build_engine
 from bot.core.replies import Card, Choices, Progress
 from bot.store.conversations import Store, connect
 from bot.store.keys import Keys
@@ -130,13 +130,13 @@ async def test_cancel_keeps_answers_and_resume_continues_at_first_unanswered(cha
 
 
 async def test_resume_after_a_restart_of_the_process(content, redis_url, key_prefix, clock, store):
-    first = LocalChat(Engine(content=content, store=store, clock=clock), user="sato")
+    first = LocalChat(build_engine(content=content, store=store, clock=clock), user="sato")
     await first.send("自社診断")
     await answer_all(first, [0] * 12)
     # A new process: new engine, new connection pool, same Redis.
     client = connect(redis_url)
     try:
-        second = LocalChat(Engine(content=content, store=Store(client, Keys(key_prefix)), clock=clock), user="sato")
+        second = LocalChat(build_engine(content=content, store=Store(client, Keys(key_prefix)), clock=clock), user="sato")
         greeting = render_replies(await second.start())
         assert "自社診断の続き（12/25）" in greeting
         assert current_question(await second.send("続きから")) == 13
@@ -242,7 +242,7 @@ async def test_concurrent_messages_are_each_counted_once(chat, engine):
 async def test_store_unreachable_gets_an_apology_and_a_log_line(content, clock, caplog):
     client = connect("redis://127.0.0.1:1", timeout=0.5)  # nothing listens on port 1
     try:
-        chat = LocalChat(Engine(content=content, store=Store(client), clock=clock), user="kato")
+        chat = LocalChat(build_engine(content=content, store=Store(client), clock=clock), user="kato")
         replies = await chat.send("自社診断")
     finally:
         await client.aclose(close_connection_pool=True)
@@ -254,8 +254,8 @@ async def test_two_workers_answering_at_once_lose_nothing(content, store, redis_
     """Two engines (as two server processes) share Redis; each event is applied exactly once."""
     client = connect(redis_url)
     try:
-        worker_a = LocalChat(Engine(content=content, store=store, clock=clock), user="ito")
-        worker_b = LocalChat(Engine(content=content, store=Store(client, Keys(key_prefix)), clock=clock), user="ito")
+        worker_a = LocalChat(build_engine(content=content, store=store, clock=clock), user="ito")
+        worker_b = LocalChat(build_engine(content=content, store=Store(client, Keys(key_prefix)), clock=clock), user="ito")
         await worker_a.send("自社診断")
         await asyncio.gather(*(w.send("1") for _ in range(6) for w in (worker_a, worker_b)))
         snapshot = await store.read(worker_a.who)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.core.engine import Engine
+from bot.runtime.startup import build_engine
 from bot.store.keys import Keys
 from bot.runtime.server import build_app
 from bot.store.conversations import Store, connect
@@ -19,7 +19,7 @@ async def test_healthz_reports_redis(engine):
 async def test_healthz_fails_when_redis_is_gone(content, clock):
     redis_client = connect("redis://127.0.0.1:1", timeout=0.5)
     try:
-        engine = Engine(content=content, store=Store(redis_client, Keys("x")), clock=clock)
+        engine = build_engine(content=content, store=Store(redis_client, Keys("x")), clock=clock)
         async with TestClient(TestServer(build_app(engine))) as client:
             response = await client.get("/healthz")
             assert response.status == 503

@@ -1,7 +1,7 @@
 """The model a flow machine works on while one event is handled."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
@@ -20,9 +20,10 @@ class Services:
     content: Content
     store: Store
     clock: Callable[[], datetime]
-    orgs: Any = None  # bot.org.OrgStore
-    certificates: Any = None  # bot.certificates.Certificates; None when no secret is configured
-    flows: tuple[Any, ...] = ()  # bot.flows.Flow, in menu order
+    flows: tuple[Any, ...] = ()  # bot.core.flow.Flow, in menu order
+    # What the combined flows need that is built at start-up (e.g. the certificate signer),
+    # by name; each flow package reads its own.
+    resources: dict[str, Any] = field(default_factory=dict)
 
 
 class Conversation:

@@ -1,10 +1,12 @@
-"""Conversation flows, each declared as data for one shared `transitions` machine.
+"""How a conversation flow is declared: as data, for one shared `transitions` machine.
 
 A flow module declares its states, its transitions (trigger, source, dest,
-conditions, callbacks) and, per state, what to show again when the user says
-something the state does not understand. `bot.machine` combines every flow
-into one machine, built once at start-up; each event attaches the user's
-conversation to it for the time of one trigger.
+conditions, callbacks), per state what to show again when the user says
+something the state does not understand, and what typed text leads into it
+(commands, topics, numbered commands, classifier intents). `bot.core.machine`
+combines every flow into one machine and `bot.core.router` combines what they
+answer to, both once at start-up; each event attaches the user's conversation
+to the machine for the time of one trigger.
 
 Callbacks are written as `handler(conv, *args)`; `on` and `when` adapt them to
 transitions' EventData calling convention.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterable
 
 from bot.core.conversation import Conversation
 from bot.core.replies import Choice
@@ -52,6 +54,41 @@ def when(check: Check) -> Callable[[Any], bool]:
     return condition
 
 
+# Triggers every combination of flows must provide (the menu flow does): the engine and
+# the router fall back on them.
+START = "start"
+SHOW_MENU = "show_menu"
+NOT_UNDERSTOOD = "not_understood"
+STALE_CHOICE = "stale_choice"
+OVERVIEW = "show_progress"
+CORE_TRIGGERS = (START, SHOW_MENU, NOT_UNDERSTOOD, STALE_CHOICE, OVERVIEW)
+
+
+@dataclass(frozen=True)
+class IntentRoute:
+    """Classifier intents that lead into a flow.
+
+    When the classifier's best intent is one of `intents` (given by the content, e.g.
+    every playbook kind) with at least `confidence`, the router fires `trigger` with
+    the intent and, when `with_text`, the text. An `urgent` route is tried before
+    topic phrases: someone in trouble is not sent to a lesson because a word in
+    their message names one. With `unsure_trigger`, a message whose likeliest
+    intent of the family reaches `unsure_floor` (and is the overall best, or the
+    conversation is idle) fires it with the plausible intents, comma-separated,
+    so that a vague report is never a dead end.
+    """
+
+    intents: Callable[[Any], Iterable[str]]  # Content -> intent names
+    trigger: str
+    confidence: float
+    with_text: bool = False
+    urgent: bool = False
+    unsure_trigger: str | None = None
+    unsure_floor: float = 0.25
+    candidate_floor: float = 0.1
+    max_candidates: int = 5
+
+
 @dataclass(frozen=True)
 class Flow:
     name: str
@@ -67,6 +104,13 @@ class Flow:
     home: Handler | None = None
     # state -> trigger that receives any typed text as its argument (e.g. a note being written)
     free_text: dict[str, str] = field(default_factory=dict)
+    # What typed text leads here. Keys name phrase groups in content/phrases.yaml.
+    commands: dict[str, str] = field(default_factory=dict)  # whole-message command -> trigger
+    topics: dict[str, str] = field(default_factory=dict)  # topic phrase -> trigger (in content order)
+    numbered: dict[str, str] = field(default_factory=dict)  # 「学習 3」 -> trigger("3")
+    intents: tuple[IntentRoute, ...] = ()
+    # States in which nothing in particular is awaited (a vague message may be asked about).
+    idle_states: tuple[str, ...] = ()
 
 
 async def reprompt(conv: Conversation) -> None:

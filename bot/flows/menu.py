@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
 from bot.core.replies import Choice
-from bot.core.flow import Flow, hint_key, menu_choices, on, reprompt
+from bot.core.flow import Flow, IntentRoute, hint_key, menu_choices, on, reprompt
 
 MENU = "menu"
 
@@ -70,4 +70,7 @@ FLOW = Flow(
     reprompts={MENU: send_menu},
     hints={MENU: "menu.not_understood"},
     menu_entries=help_entry,
+    commands={"menu": "show_menu", "cancel": "cancel", "help": "show_help", "progress": "show_progress"},
+    intents=(IntentRoute(intents=lambda content: ("help",), trigger="show_help", confidence=0.5),),
+    idle_states=(MENU,),
 )

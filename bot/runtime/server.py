@@ -23,7 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from linebot.v3.webhook import SignatureValidator
 from linebot.v3.webhooks import Event
 
-from bot.flows.learning.certificates import Status
+from bot.flows.learning.certificates import Status, certificates_of
 from bot.settings import LineSettings, Settings, SlackSettings
 from bot.flows.learning.verification_page import render_verification_page
 from bot.core.engine import Engine
@@ -146,7 +146,7 @@ async def line_callback(request: web.Request) -> web.Response:
 
 
 async def certificate_page(request: web.Request) -> web.Response:
-    certificates = request.app[ENGINE].services.certificates
+    certificates = certificates_of(request.app[ENGINE])
     verdict = await certificates.verify_id(request.match_info["id"])
     texts = request.app[ENGINE].content.texts
     status = 200 if verdict.status is Status.VALID else 404 if verdict.status is Status.UNKNOWN else 410
@@ -155,7 +155,7 @@ async def certificate_page(request: web.Request) -> web.Response:
 
 
 async def certificate_image(request: web.Request) -> web.Response:
-    certificates = request.app[ENGINE].services.certificates
+    certificates = certificates_of(request.app[ENGINE])
     verdict = await certificates.verify_id(request.match_info["id"])
     png = await certificates.png(verdict.record.serial) if verdict.status is Status.VALID else None
     if png is None:

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from datetime import datetime
+from typing import AsyncIterator, Callable
 
 from redis.exceptions import RedisError
 
-from bot.flows.learning.certificates import Certificates
+from bot.flows.learning.certificates import RESOURCE as CERTIFICATES, Certificates
 from bot.settings import ConfigError, Settings
 from bot.content.loader import load_content
 from bot.store.embedded import EmbeddedRedis
-from bot.core.engine import Engine
+from bot.content.loader import Content
+from bot.core.engine import Engine, now_jst
+from bot.core.flow import Flow
+from bot.flows import DEFAULT_FLOWS
 from bot.store.keys import Keys
 from bot.store.conversations import Store, connect
 
@@ -48,10 +52,17 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
             embedded.stop()
 
 
+def build_engine(*, content: Content, store: Store, clock: Callable[[], datetime] = now_jst,
+                 certificates: Certificates | None = None, flows: tuple[Flow, ...] = DEFAULT_FLOWS) -> Engine:
+    """The engine with every conversation flow of the desk."""
+    return Engine(content=content, store=store, clock=clock, flows=flows,
+                  resources={CERTIFICATES: certificates} if certificates else {})
+
+
 @asynccontextmanager
 async def open_engine(settings: Settings, *, server: bool = False) -> AsyncIterator[Engine]:
     content = load_content(settings.content_dir)
     secret = settings.certificate_secret(server=server)
     async with open_store(settings) as store:
         certificates = Certificates(store.client, store.keys, secret=secret, public_url=settings.public_url)
-        yield Engine(content=content, store=store, certificates=certificates)
+        yield build_engine(content=content, store=store, certificates=certificates)

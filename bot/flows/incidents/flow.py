@@ -17,10 +17,10 @@ from typing import Any
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
 from bot.flows.incidents.records import STATUSES, Incident, IncidentStore
-from bot.flows.org.store import is_responsible
+from bot.flows.org.store import is_responsible, organisations
 from bot.core.replies import Choice, Recipient, Text
 from bot.flows.incidents.escalation import UNKNOWN, YES, roles_to_notify, severity
-from bot.core.flow import Flow, on, when
+from bot.core.flow import Flow, IntentRoute, on, when
 from bot.flows.incidents.report import incident_card, notify_roles, routing_text, status_label
 from bot.flows.menu import MENU, send_menu, stale_choice
 
@@ -219,7 +219,7 @@ async def reprompt_triage(conv: Conversation) -> None:
 async def _can_manage(conv: Conversation, incident: Incident | None = None) -> bool:
     """A registered responsible person of the organisation (of the incident's workspace, which may
     be on another platform than the one they act from)."""
-    orgs = conv.services.orgs
+    orgs = organisations(conv)
     org = await orgs.for_workspace(conv.who.platform, conv.who.workspace)
     if org is None or not is_responsible(org, platform=conv.who.platform, user=conv.who.user, channel=conv.channel):
         return False
@@ -363,4 +363,10 @@ FLOW = Flow(
     hints={CHOOSING: "incident.choose_hint", TRIAGE: "incident.triage_hint"},
     menu_entries=menu_entries,
     free_text={NOTE: "note_text", TRIAGE: "triage_text"},
+    commands={"my_reports": "my_incidents", "all_reports": "workspace_incidents", "incident": "choose_incident"},
+    # A report the classifier is sure of gets its playbook at once, in any state; a plausible
+    # one is asked about (never a dead end).
+    intents=(IntentRoute(intents=lambda content: content.incidents.playbooks, trigger="report_incident",
+                         confidence=0.6, with_text=True, urgent=True, unsure_trigger="choose_incident"),),
+    idle_states=(CHOOSING,),
 )

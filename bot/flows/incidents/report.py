@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.content.incidents import Contact, Playbook
 from bot.core.conversation import Conversation
+from bot.flows.org.store import organisations
 from bot.core.events import action_value
 from bot.flows.incidents.records import Incident
 from bot.core.replies import Card, Choice, Choices, Field, Recipient, Text
@@ -86,7 +87,7 @@ async def notify_roles(conv: Conversation, incident: Incident, roles: tuple[str,
     Returns the roles told ('' when nobody but the reporter is registered for them), or
     None when the workspace has no organisation set up.
     """
-    org = await conv.services.orgs.for_workspace(conv.who.platform, conv.who.workspace)
+    org = await organisations(conv).for_workspace(conv.who.platform, conv.who.workspace)
     if org is None:
         return None
     recipients: list[Recipient] = []

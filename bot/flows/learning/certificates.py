@@ -9,6 +9,7 @@ signature, a PNG changed after issue fails the hash, and a revoked one says so.
 from __future__ import annotations
 
 import base64
+from typing import Any
 import hashlib
 import hmac
 import json
@@ -70,6 +71,14 @@ def load_or_create_secret(path: Path) -> bytes:
     path.touch(mode=0o600)
     path.write_bytes(secret)
     return secret
+
+
+RESOURCE = "certificates"
+
+
+def certificates_of(conv: Any) -> "Certificates | None":
+    """The certificate signer built at start-up; None when no secret is configured."""
+    return conv.services.resources.get(RESOURCE)
 
 
 class Certificates:

@@ -15,7 +15,7 @@ from bot.core.conversation import Conversation
 from bot.core.events import action_value
 from bot.core.replies import Choice
 from bot.flows.selfcheck.scoring import NOT_DONE, PARTIAL, UNKNOWN
-from bot.core.flow import Flow, on, when
+from bot.core.flow import Flow, IntentRoute, on, when
 from bot.flows.learning.issue import issue_certificates
 from bot.flows.menu import MENU, send_menu, stale_choice
 
@@ -298,4 +298,7 @@ FLOW = Flow(
     hints={CHOOSING: "lesson.choose_hint", QUIZ: "lesson.hint"},
     menu_entries=menu_entries,
     home=home,
+    topics={"lesson": "start_lessons"},
+    numbered={"lesson": "open_lesson"},
+    intents=(IntentRoute(intents=lambda content: ("lesson",), trigger="start_lessons", confidence=0.5),),
 )

@@ -9,6 +9,8 @@ from typing import Any
 from bot.flows.learning.certificate_image import render_certificate
 from bot.content.lessons import Lesson
 from bot.core.conversation import Conversation
+from bot.flows.learning.certificates import certificates_of
+from bot.flows.org.store import organisations
 from bot.core.replies import Image
 
 log = logging.getLogger(__name__)
@@ -18,9 +20,9 @@ COURSE = 0  # the "item" of the whole-course certificate
 
 async def _issue(conv: Conversation, *, item: int, theme: str, detail: str) -> str:
     """Render, record (with the conversation's commit) and show one certificate; returns its id."""
-    certificates = conv.services.certificates
+    certificates = certificates_of(conv)
     holder = conv.display_name or conv.who.user
-    org = await conv.services.orgs.for_workspace(conv.who.platform, conv.who.workspace)
+    org = await organisations(conv).for_workspace(conv.who.platform, conv.who.workspace)
     today = conv.services.clock().date()
     issued_on = today.isoformat()
     record = certificates.new_record(holder=holder, theme=theme, item=item, issued_on=issued_on,
@@ -43,7 +45,7 @@ async def _issue(conv: Conversation, *, item: int, theme: str, detail: str) -> s
 
 async def issue_certificates(conv: Conversation, lesson: Lesson, record: dict[str, Any],
                              progress: dict[int, dict[str, Any]], *, course_complete: bool) -> None:
-    if conv.services.certificates is None:
+    if certificates_of(conv) is None:
         log.error("no certificate secret configured: certificate for %s not issued", conv.who)
         conv.out.text(conv.text("lesson.no_certificate"))
         return

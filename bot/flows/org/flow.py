@@ -10,7 +10,7 @@ import re
 
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
-from bot.flows.org.store import ROLES, Organisation, is_responsible
+from bot.flows.org.store import Organisation, ROLES, is_responsible, organisations
 from bot.core.replies import Choice, Recipient
 from bot.core.flow import Flow, on
 from bot.flows.menu import MENU, send_menu
@@ -22,7 +22,7 @@ _CHANNEL = re.compile(r"^<?#?(C[A-Z0-9]{6,})(?:\|[^>]*)?>?$")
 
 
 async def _org(conv: Conversation) -> Organisation | None:
-    return await conv.services.orgs.for_workspace(conv.who.platform, conv.who.workspace)
+    return await organisations(conv).for_workspace(conv.who.platform, conv.who.workspace)
 
 
 def may_administer(conv: Conversation, org: Organisation | None) -> bool:
@@ -73,9 +73,9 @@ async def save_name(conv: Conversation, text: str = "") -> None:
         conv.out.text(conv.text("admin.ask_name"))
         await conv.trigger("admin_wait_name")
         return
-    org = conv.services.orgs.new(name)
+    org = organisations(conv).new(name)
     org.workspaces.append((conv.who.platform, conv.who.workspace))
-    conv.ops.extend(conv.services.orgs.save_ops(org))
+    conv.ops.extend(organisations(conv).save_ops(org))
     conv.data[NAME] = {"org": org.id, "pending": org.to_json()}
     conv.out.text(conv.text("admin.created", name=name))
     await show_roles(conv)
@@ -108,7 +108,7 @@ async def _add(conv: Conversation, role: str, recipient: Recipient) -> None:
     people = org.contacts.setdefault(role, [])
     if recipient not in people:
         people.append(recipient)
-    conv.ops.extend(conv.services.orgs.save_ops(org))
+    conv.ops.extend(organisations(conv).save_ops(org))
     conv.data.pop(NAME, None)
     conv.out.text(conv.text("admin.registered", role=conv.text(f"role.{role}"), who=recipient.id))
     conv.out.text(_describe(conv, org))
@@ -157,6 +157,7 @@ FLOW = Flow(
                ASK_CHANNEL: lambda conv: _say(conv, "admin.channel_hint")},
     hints={ASK_NAME: "admin.ask_name", ASK_CHANNEL: "admin.channel_hint"},
     free_text={ASK_NAME: "admin_name_text", ASK_CHANNEL: "admin_channel_text"},
+    commands={"admin": "start_admin"},
 )
 
 

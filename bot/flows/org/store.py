@@ -6,6 +6,8 @@ responsible people are listed by role, each with where they are reached.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import secrets
 from dataclasses import asdict, dataclass, field
@@ -57,6 +59,11 @@ def is_responsible(org: Organisation, *, platform: str, user: str, channel: str 
             if person.kind == "channel" and channel is not None and person.id == channel:
                 return True
     return False
+
+
+def organisations(conv: Any) -> "OrgStore":
+    """The organisation records, for a flow handling `conv`."""
+    return OrgStore(conv.services.store.client, conv.services.store.keys)
 
 
 class OrgStore:

@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.conversation import Conversation
+from bot.flows.org.store import organisations
 from bot.core.events import action_value
 from bot.core.replies import Choice, Choices, Progress, Recipient, Text
 from bot.flows.selfcheck.scoring import score_diagnosis
-from bot.core.flow import Flow, on, when
+from bot.core.flow import Flow, IntentRoute, on, when
 from bot.flows.selfcheck.report import render_history, render_result, result_record, score_card
 from bot.flows.menu import MENU, send_menu, stale_choice
 
@@ -173,7 +174,7 @@ async def finish(conv: Conversation, no: str, answer: str) -> None:
 
 
 async def _security_leads(conv: Conversation) -> list[Recipient]:
-    org = await conv.services.orgs.for_workspace(conv.who.platform, conv.who.workspace)
+    org = await organisations(conv).for_workspace(conv.who.platform, conv.who.workspace)
     return org.reach("security_lead") if org else []
 
 
@@ -258,4 +259,7 @@ FLOW = Flow(
     hints={ASKING: "diagnosis.hint"},
     menu_entries=menu_entries,
     home=home,
+    commands={"restart": "restart_diagnosis", "back": "back"},
+    topics={"diagnosis": "start_diagnosis", "history": "show_history"},
+    intents=(IntentRoute(intents=lambda content: ("diagnosis",), trigger="start_diagnosis", confidence=0.5),),
 )
