@@ -28,7 +28,8 @@ from bot.settings import LineSettings, Settings, SlackSettings
 from bot.flows.learning.verification_page import render_verification_page
 from bot.core.engine import Engine
 from bot.adapters.line.image_store import ImageStore
-from bot.core.delivery import Notifiers
+from bot.core.delivery import Delivery
+from bot.store.display_names import DisplayNames
 from bot.runtime.startup import open_engine
 from bot.core.work_queue import WorkQueue
 
@@ -177,7 +178,7 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
     app[QUEUE] = WorkQueue(workers=workers, capacity=queue_capacity)
-    notifiers = Notifiers()
+    delivery = Delivery(engine, DisplayNames(engine.store.client, engine.store.keys))
     app.router.add_get("/healthz", healthz)
     app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}.png", certificate_image)
     app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}", certificate_page)
@@ -192,13 +193,11 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
             from bot.adapters.slack.adapter import SlackAdapter
 
             app[SLACK] = SlackAdapter(slack, engine=engine, queue=app[QUEUE], session=app[HTTP_SESSION],
-                                      notifiers=notifiers)
-            notifiers.register("slack", app[SLACK])
+                                      delivery=delivery)
         if line is not None:
             from bot.adapters.line.adapter import LineAdapter
 
-            app[LINE] = LineAdapter(line, engine=engine, queue=app[QUEUE], notifiers=notifiers)
-            notifiers.register("line", app[LINE])
+            app[LINE] = LineAdapter(line, engine=engine, queue=app[QUEUE], delivery=delivery)
 
     async def stop(app: web.Application) -> None:
         await app[QUEUE].stop()

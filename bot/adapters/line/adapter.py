@@ -1,10 +1,12 @@
 """LINE: translate between the Messaging API (line-bot-sdk v3, async) and the engine.
 
 The webhook is answered at once; the work runs in the bounded work queue, one
-job at a time per user. Replies go with the event's reply token while it is
-fresh (it is single-use and good for about a minute); later, or if the reply
-is refused, they go as push messages with a retry key derived from the
-webhook event id, so a retried push is never delivered twice.
+job at a time per user, through the shared `Delivery`. This module implements
+the delivery `Outlet` for LINE: replies go with the event's reply token while
+it is fresh (it is single-use and good for about a minute); later, or if the
+reply is refused, they go as push messages with a retry key derived from the
+delivery's seed (the webhook event id), so a retried push is never delivered
+twice.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import asyncio
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, Sequence
 
 import aiohttp
 
@@ -39,9 +41,8 @@ from bot.core.engine import Engine
 from bot.core.events import IncomingEvent
 from bot.adapters.line.image_store import ImageStore, image_urls
 from bot.store.keys import ConversationKey
-from bot.store.display_names import DisplayNames
-from bot.core.delivery import Notifiers
-from bot.core.replies import Image, Notice, Reply
+from bot.core.delivery import Delivery, Destination
+from bot.core.replies import Image, Reply
 from bot.core.work_queue import WorkQueue
 from bot.adapters.line import messages as line_messages
 
@@ -66,20 +67,19 @@ def _images_in(replies: list[Reply]) -> list[Image]:
 
 
 class LineAdapter:
-    def __init__(self, settings: LineSettings, *, engine: Engine, queue: WorkQueue, notifiers: Notifiers):
+    def __init__(self, settings: LineSettings, *, engine: Engine, queue: WorkQueue, delivery: Delivery):
         self.settings = settings
         self.engine = engine
         self.queue = queue
-        self.notifiers = notifiers
+        self.delivery = delivery
         self._api_client = AsyncApiClient(Configuration(host=settings.api_url or API_HOST,
                                                         access_token=settings.access_token))
         self._blob_client = AsyncApiClient(Configuration(host=settings.api_url or DATA_API_HOST,
                                                          access_token=settings.access_token))
         self.api = AsyncMessagingApi(self._api_client)
         self.blob = AsyncMessagingApiBlob(self._blob_client)
-        store = engine.store
-        self.images = ImageStore(store.client, store.keys)
-        self.names = DisplayNames(store.client, store.keys)
+        self.images = ImageStore(engine.store.client, engine.store.keys)
+        delivery.register(PLATFORM, self)
 
     async def close(self) -> None:
         await self._api_client.close()
@@ -103,10 +103,9 @@ class LineAdapter:
             if incoming is None:
                 log.info("line: ignoring a %s event", event.type)
                 return True
-            sent_at = (event.timestamp or 0) / 1000
-            token = getattr(event, "reply_token", None)
-            work = lambda: self._converse(who, incoming, token, sent_at)  # noqa: E731
-
+            reply_to = Destination(PLATFORM, who.workspace, user_id, reply_token=getattr(event, "reply_token", None),
+                                   received_at=(event.timestamp or 0) / 1000)
+            work = lambda: self.delivery.handle(incoming, reply_to)  # noqa: E731
         return self.queue.offer(work, key=who)  # one user's events run in order
 
     @staticmethod
@@ -121,9 +120,9 @@ class LineAdapter:
             return IncomingEvent.message(who, text, event_id=event_id)
         return None
 
-    # --- work after the webhook answered ----------------------------------
+    # --- the delivery outlet ------------------------------------------------
 
-    async def _profile_name(self, who: ConversationKey) -> str | None:
+    async def display_name(self, who: ConversationKey) -> str | None:
         try:
             return (await self.api.get_profile(who.user, _request_timeout=REQUEST_TIMEOUT_SECONDS)).display_name
         except ApiException as exc:
@@ -133,26 +132,19 @@ class LineAdapter:
             log.warning("line: profile of %s not available: %r", who, exc)
             return None
 
-    async def _converse(self, who: ConversationKey, incoming: IncomingEvent, reply_token: str | None,
-                        sent_at: float) -> None:
-        name = await self.names.get(who, self._profile_name)
-        replies = await self.engine.handle(
-            IncomingEvent(who=incoming.who, kind=incoming.kind, text=incoming.text, action=incoming.action,
-                          event_id=incoming.event_id, display_name=name))
-        if not replies:
-            return
-        seed = incoming.event_id or uuid.uuid4().hex
-        try:
-            await self.deliver(who.user, [r for r in replies if not isinstance(r, Notice)],
-                               reply_token=reply_token, sent_at=sent_at, seed=seed)
-        except Exception:
-            log.exception("line: delivery to %s failed", who)
-        # Notices go whatever happened to the person's own replies: someone may be waiting for them.
-        for index, notice in enumerate(r for r in replies if isinstance(r, Notice)):
-            try:
-                await self.notifiers.notify(notice, seed=f"{seed}:{index}")
-            except Exception:
-                log.exception("line: notice to %s failed", notice.to)
+    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str) -> None:
+        messages = await self._messages(list(replies))
+        for index, batch in enumerate(line_messages.batches(messages)):
+            if index == 0 and to.reply_token and time.time() - to.received_at < REPLY_TOKEN_FRESH_SECONDS:
+                try:
+                    await self.api.reply_message(ReplyMessageRequest.from_dict(
+                        {"replyToken": to.reply_token, "messages": batch}), _request_timeout=REQUEST_TIMEOUT_SECONDS)
+                    continue
+                except ApiException as exc:
+                    log.warning("line: reply refused (%s %s); pushing instead", exc.status, exc.body)
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    log.warning("line: reply failed (%r); pushing instead", exc)
+            await self._push(to.address, batch, key=retry_key(seed, to.address, index))
 
     async def _messages(self, replies: list[Reply]) -> list[dict[str, Any]]:
         urls = {}
@@ -161,28 +153,6 @@ class LineAdapter:
             token = await self.images.save(png)
             urls[image.name] = image_urls(self.settings.public_url, token)
         return line_messages.render(replies, urls)
-
-    async def deliver(self, to: str, replies: list[Reply], *, reply_token: str | None, sent_at: float,
-                      seed: str) -> None:
-        messages = await self._messages(replies)
-        for index, batch in enumerate(line_messages.batches(messages)):
-            if index == 0 and reply_token and time.time() - sent_at < REPLY_TOKEN_FRESH_SECONDS:
-                try:
-                    await self.api.reply_message(ReplyMessageRequest.from_dict(
-                        {"replyToken": reply_token, "messages": batch}), _request_timeout=REQUEST_TIMEOUT_SECONDS)
-                    continue
-                except ApiException as exc:
-                    log.warning("line: reply refused (%s %s); pushing instead", exc.status, exc.body)
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                    log.warning("line: reply failed (%r); pushing instead", exc)
-            await self._push(to, batch, key=retry_key(seed, to, index))
-
-    async def notify(self, notice: Notice, *, seed: str) -> None:
-        """A notice to someone on LINE: pushed, with its buttons as quick replies."""
-        to = notice.to
-        messages = await self._messages(list(notice.replies))
-        for index, batch in enumerate(line_messages.batches(messages)):
-            await self._push(to.id, batch, key=retry_key(seed, "notice", to.id, index))
 
     async def _push(self, to: str, batch: list[dict[str, Any]], *, key: str) -> None:
         request = PushMessageRequest.from_dict({"to": to, "messages": batch})
@@ -194,13 +164,14 @@ class LineAdapter:
                 if exc.status == 409:  # this retry key was accepted before: delivered already
                     return
                 if exc.status == 429:
-                    log.error("line: push to %s refused: rate or monthly push limit reached (%s)", to, exc.body)
-                    return
+                    raise PushRefused(f"push to {to} refused: rate or monthly push limit reached ({exc.body})") from exc
                 if exc.status < 500 or attempt == PUSH_ATTEMPTS:
-                    log.error("line: push to %s failed (%s): %s", to, exc.status, exc.body)
-                    return
+                    raise PushRefused(f"push to {to} failed ({exc.status}): {exc.body}") from exc
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 if attempt == PUSH_ATTEMPTS:
-                    log.error("line: push to %s failed: %r", to, exc)
-                    return
+                    raise PushRefused(f"push to {to} failed: {exc!r}") from exc
             await asyncio.sleep(0.5 * attempt)
+
+
+class PushRefused(Exception):
+    """LINE did not take a push message (the message says why)."""
