@@ -36,10 +36,13 @@ class Conversation:
     """
 
     def __init__(self, snapshot: Snapshot, services: Services, *, display_name: str | None = None,
-                 channel: str | None = None):
+                 channel: str | None = None, mentioned_channels: tuple[str, ...] = (),
+                 capabilities: frozenset[str] = frozenset()):
         record = snapshot.record or {}
         self.display_name = display_name
         self.channel = channel
+        self.mentioned_channels = mentioned_channels
+        self.capabilities = capabilities
         self.who: ConversationKey = snapshot.who
         self.saved_state: str = record.get("state") or INITIAL_STATE
         self.data: dict[str, Any] = record.get("data") or {}

@@ -94,7 +94,8 @@ class Engine:
             if snapshot.already_handled:
                 log.info("event %s for %s already handled; ignored", event.event_id, event.who)
                 return []
-            conv = Conversation(snapshot, self.services, display_name=event.display_name, channel=event.channel)
+            conv = Conversation(snapshot, self.services, display_name=event.display_name, channel=event.channel,
+                                mentioned_channels=event.channels, capabilities=event.capabilities)
             if conv.saved_state not in self.machine.states:
                 conv.saved_state = INITIAL_STATE
             await self._run(conv, event)

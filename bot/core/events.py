@@ -7,6 +7,10 @@ from enum import Enum
 from bot.store.keys import ConversationKey
 
 
+# The platform can post to shared channels, so a channel can be registered to receive reports.
+CAN_POST_TO_CHANNELS = "channels"
+
+
 class EventKind(Enum):
     MESSAGE = "message"  # the user typed text
     ACTION = "action"  # the user picked a choice (button, postback)
@@ -24,6 +28,10 @@ class IncomingEvent:
     display_name: str | None = None
     # Where it happened when that is a shared place (a Slack channel), for permissions.
     channel: str | None = None
+    # Shared channels the message names, as platform ids (the adapter reads the platform's markup).
+    channels: tuple[str, ...] = ()
+    # What the person's platform can do beyond text and choices (see CAN_POST_TO_CHANNELS).
+    capabilities: frozenset[str] = frozenset()
 
     @classmethod
     def message(cls, who: ConversationKey, text: str, *, event_id: str | None = None) -> "IncomingEvent":

@@ -28,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import SlackSettings
 from bot.core.engine import Engine
-from bot.core.events import EventKind, IncomingEvent
+from bot.core.events import CAN_POST_TO_CHANNELS, EventKind, IncomingEvent
 from bot.store.keys import ConversationKey
 from bot.core.delivery import Delivery, Destination
 from bot.core.replies import Image, Reply
@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 SCOPES = ["app_mentions:read", "chat:write", "commands", "files:write", "im:history", "im:write", "users:read"]
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
+# A channel named in a message (Slack sends <#C123|name>), or a channel id typed alone.
+_CHANNEL_MARKUP = re.compile(r"<#(C[A-Z0-9]+)(?:\|[^>]*)?>")
+_BARE_CHANNEL = re.compile(r"^#?(C[A-Z0-9]{6,})$")
+_CAPABILITIES = frozenset({CAN_POST_TO_CHANNELS})
 _MESSAGE, _ACTION, _START = EventKind.MESSAGE, EventKind.ACTION, EventKind.START
 
 
@@ -121,11 +125,14 @@ class SlackAdapter:
     def _handle(self, event: IncomingEvent, reply_to: Destination) -> None:
         self._queue(event.who, lambda: self.delivery.handle(event, reply_to))
 
+
     async def _on_message(self, body: dict, event: dict, context: dict) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # only people's direct messages; mentions come as app_mention
         who = ConversationKey(PLATFORM, context["team_id"] or "-", event["user"])
-        self._handle(IncomingEvent(who=who, kind=_MESSAGE, text=event.get("text") or "", event_id=body.get("event_id")),
+        text = event.get("text") or ""
+        self._handle(IncomingEvent(who=who, kind=_MESSAGE, text=text, event_id=body.get("event_id"),
+                                   channels=_channels_in(text), capabilities=_CAPABILITIES),
                      _destination(who.workspace, event["channel"], event.get("thread_ts")))
 
     async def _on_mention(self, body: dict, event: dict, context: dict) -> None:
@@ -157,6 +164,7 @@ class SlackAdapter:
             reply_to = _destination(who.workspace, who.user)
         event = IncomingEvent(
             who=who, kind=_ACTION, action=str(action.get("value") or ""), channel=container.get("channel_id"),
+            capabilities=_CAPABILITIES,
             event_id=f"action:{container.get('message_ts', '')}:{action.get('action_id')}:{action.get('action_ts')}")
 
         async def work() -> None:
@@ -251,4 +259,10 @@ def _event_for_text(who: ConversationKey, text: str, event_id: str | None, *,
                     channel: str | None = None) -> IncomingEvent:
     """A typed message; an empty one (a bare mention or slash command) opens the menu."""
     kind = _MESSAGE if text else _START
-    return IncomingEvent(who=who, kind=kind, text=text, event_id=event_id, channel=channel)
+    return IncomingEvent(who=who, kind=kind, text=text, event_id=event_id, channel=channel,
+                         channels=_channels_in(text), capabilities=_CAPABILITIES)
+
+
+def _channels_in(text: str) -> tuple[str, ...]:
+    bare = _BARE_CHANNEL.match(text.strip())
+    return (bare.group(1),) if bare else tuple(dict.fromkeys(_CHANNEL_MARKUP.findall(text)))

@@ -6,10 +6,8 @@ the organisation's name) and `admin_channel` (the next message names a channel).
 """
 from __future__ import annotations
 
-import re
-
 from bot.core.conversation import Conversation
-from bot.core.events import action_value
+from bot.core.events import CAN_POST_TO_CHANNELS, action_value
 from bot.flows.org.store import Organisation, ROLES, is_responsible, organisations
 from bot.core.replies import Choice, Recipient
 from bot.core.flow import Flow, on
@@ -18,7 +16,6 @@ from bot.flows.menu import MENU, send_menu
 NAME = "admin"
 ASK_NAME = "admin_name"
 ASK_CHANNEL = "admin_channel"
-_CHANNEL = re.compile(r"^<?#?(C[A-Z0-9]{6,})(?:\|[^>]*)?>?$")
 
 
 async def _org(conv: Conversation) -> Organisation | None:
@@ -94,7 +91,7 @@ async def pick_role(conv: Conversation, role: str = "") -> None:
         await send_menu(conv)
         return
     options = [Choice(conv.text("admin.register_self"), action_value("admin_self", role))]
-    if conv.who.platform == "slack":
+    if CAN_POST_TO_CHANNELS in conv.capabilities:
         options.append(Choice(conv.text("admin.register_channel"), action_value("admin_channel", role)))
     options.append(Choice(conv.text("result.menu"), action_value("show_menu")))
     conv.out.choices(conv.text("admin.role_prompt", role=conv.text(f"role.{role}")), options)
@@ -128,12 +125,11 @@ async def ask_channel(conv: Conversation, role: str = "") -> None:
 
 async def save_channel(conv: Conversation, text: str = "") -> None:
     role = conv.data.get(NAME, {}).get("role", "")
-    found = _CHANNEL.match(text.strip())
-    if role not in ROLES or not found:
+    if role not in ROLES or len(conv.mentioned_channels) != 1:
         conv.out.text(conv.text("admin.channel_hint"))
         await conv.trigger("admin_channel", role)
         return
-    await _add(conv, role, Recipient(conv.who.platform, conv.who.workspace, "channel", found.group(1),
+    await _add(conv, role, Recipient(conv.who.platform, conv.who.workspace, "channel", conv.mentioned_channels[0],
                                      conv.text(f"role.{role}")))
 
 
