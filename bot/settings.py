@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import os
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONTENT_DIR = PROJECT_ROOT / "content"
+CONTENT_PACKAGE = "bot.content.data"  # the top-level content/ folder, as shipped in the package
+
+
+def default_content_dir() -> Path:
+    """The content that ships with the package (in a checkout: the repository's content/)."""
+    return Path(str(resources.files(CONTENT_PACKAGE)))
+
+
+DEFAULT_CONTENT_DIR = default_content_dir()
 
 
 class ConfigError(Exception):
@@ -23,17 +31,6 @@ class Settings:
     key_prefix: str = "bot"
     secret: bytes | None = None  # BOT_SECRET: signs certificates
     public_url: str | None = None  # PUBLIC_URL: where `bot serve` is reached (certificate links, LINE images)
-
-    def certificate_secret(self, *, server: bool) -> bytes:
-        """BOT_SECRET; the local chat falls back to a secret kept in its data directory."""
-        if self.secret:
-            return self.secret
-        if server:
-            raise ConfigError("BOT_SECRET is not set: `bot serve` needs it to sign certificates "
-                              "(any long random string, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
-        from bot.flows.learning.certificates import load_or_create_secret
-
-        return load_or_create_secret(self.data_dir / "secret")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":

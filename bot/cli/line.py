@@ -12,7 +12,7 @@ from bot.content.loader import load_content
 def add_parser(commands: argparse._SubParsersAction) -> None:
     line = commands.add_parser("line", help="LINE official account set-up")
     sub = line.add_subparsers(dest="line_command", required=True)
-    rich = sub.add_parser("rich-menu", help="create and set the rich menu (自社診断 / ポイント学習 / 緊急相談 / 進捗)")
+    rich = sub.add_parser("rich-menu", help="create the rich menu (self-check, lessons, incident desk, progress) and make it the default")
     rich.add_argument("--keep-old", action="store_true", help="do not delete the rich menus made before")
     line.set_defaults(func=run)
 

@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot import __version__
 from bot.settings import ConfigError, Settings
 from bot.content.loader import check_content
 from bot.content.problems import ContentError
@@ -85,7 +86,12 @@ def cmd_diagram(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bot", description="情報セキュリティ相談窓口ボット")
+    parser = argparse.ArgumentParser(
+        prog="bot", description="A security desk for small Japanese companies, in Slack and LINE: "
+                                "IPA's self-check, five-minute lessons with certificates, incident first response.",
+        epilog="Settings come from the environment: REDIS_URL (else an embedded Redis in BOT_DATA_DIR), "
+               "BOT_CONTENT_DIR, BOT_SECRET, PUBLIC_URL, SLACK_*, LINE_*. See README.md.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal (one line per message)")
@@ -95,10 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="content tools")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     check = content_commands.add_parser("check", help="validate every file under content/")
-    check.add_argument("--dir", help="content directory (default: BOT_CONTENT_DIR or the project's content/)")
+    check.add_argument("--dir", help="content directory (default: BOT_CONTENT_DIR, else the content shipped with the package)")
     check.set_defaults(func=cmd_content_check)
 
-    serve = commands.add_parser("serve", help="run the web server (health check now; Slack and LINE next)")
+    serve = commands.add_parser(
+        "serve", help="run the web server: /healthz, Slack (/slack/events) and LINE (/line/callback) when "
+                      "their settings are present, certificate pages and images")
     serve.add_argument("--port", type=int, default=None, help="port (default: $PORT, else 3000)")
     serve.set_defaults(func=cmd_serve)
 

@@ -30,7 +30,7 @@ from bot.core.engine import Engine
 from bot.adapters.line.image_store import ImageStore
 from bot.core.delivery import Delivery
 from bot.store.display_names import DisplayNames
-from bot.runtime.startup import open_engine
+from bot.runtime.startup import certificate_secret, open_engine
 from bot.core.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ def run_server(settings: Settings, *, port: int | None) -> int:
     port = port or int(os.environ.get("PORT") or 3000)
     slack = SlackSettings.from_env()
     line = LineSettings.from_env()
-    settings.certificate_secret(server=True)  # stop now, with a clear message, if BOT_SECRET is missing
+    certificate_secret(settings, server=True)  # stop now, with a clear message, if BOT_SECRET is missing
 
     async def app_factory() -> web.Application:
         context = open_engine(settings, server=True)

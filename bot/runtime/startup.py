@@ -8,7 +8,7 @@ from typing import AsyncIterator, Callable
 
 from redis.exceptions import RedisError
 
-from bot.flows.learning.certificates import RESOURCE as CERTIFICATES, Certificates
+from bot.flows.learning.certificates import RESOURCE as CERTIFICATES, Certificates, load_or_create_secret
 from bot.settings import ConfigError, Settings
 from bot.content.loader import load_content
 from bot.store.embedded import EmbeddedRedis
@@ -30,6 +30,16 @@ def _redacted(url: str) -> str:
     return url
 
 
+def certificate_secret(settings: Settings, *, server: bool) -> bytes:
+    """BOT_SECRET; the local chat falls back to a secret kept in its data directory."""
+    if settings.secret:
+        return settings.secret
+    if server:
+        raise ConfigError("BOT_SECRET is not set: `bot serve` needs it to sign certificates "
+                          "(any long random string, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+    return load_or_create_secret(settings.data_dir / "secret")
+
+
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[Store]:
     """A connected store: the server REDIS_URL names, else the embedded one."""
@@ -39,7 +49,12 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
     else:
         embedded = EmbeddedRedis(settings.data_dir)
         url, origin = embedded.start(), f"the embedded Redis server in {settings.data_dir}"
-    client = connect(url)
+    try:
+        client = connect(url)
+    except ValueError as exc:  # not a redis://, rediss:// or unix:// URL
+        if embedded is not None:
+            embedded.stop()
+        raise ConfigError(f"{origin} is not a usable Redis URL: {exc}") from exc
     try:
         try:
             await client.ping()
@@ -62,7 +77,7 @@ def build_engine(*, content: Content, store: Store, clock: Callable[[], datetime
 @asynccontextmanager
 async def open_engine(settings: Settings, *, server: bool = False) -> AsyncIterator[Engine]:
     content = load_content(settings.content_dir)
-    secret = settings.certificate_secret(server=server)
+    secret = certificate_secret(settings, server=server)
     async with open_store(settings) as store:
         certificates = Certificates(store.client, store.keys, secret=secret, public_url=settings.public_url)
         yield build_engine(content=content, store=store, certificates=certificates)
