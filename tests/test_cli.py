@@ -52,6 +52,24 @@ def test_unreachable_redis_url_stops_start_up_naming_it(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("url", ["notaurl", "http://127.0.0.1:6379", "redis://:bad@host:notaport"])
+def test_malformed_redis_url_stops_start_up_in_one_line(tmp_path, url):
+    result = run("bot chat", data_dir=tmp_path, env={"REDIS_URL": url}, stdin="")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("bot: REDIS_URL=") and "not a usable Redis URL" in line
+
+
+def test_version_and_current_help(tmp_path):
+    version = run("bot --version", data_dir=tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("bot ")
+    serve = run("bot serve --help", data_dir=tmp_path)
+    assert "next" not in serve.stdout and "port" in serve.stdout
+    top = run("bot --help", data_dir=tmp_path)
+    assert "serve" in top.stdout and "Slack" in top.stdout and "LINE" in top.stdout
+
+
 def test_content_check_passes_on_the_project_content(tmp_path):
     result = run("bot content check", data_dir=tmp_path)
     assert result.returncode == 0, result.stdout
