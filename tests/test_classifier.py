@@ -7,7 +7,6 @@ from collections import Counter
 import pytest
 
 from bot.core.classifier import IntentClassifier, fold
-from bot.content.intents import ALL_INTENTS
 
 DATA = "tests/data/incident_utterances.tsv"
 
@@ -22,10 +21,10 @@ def classifier(content):
     return IntentClassifier(content.intents)
 
 
-def test_the_labelled_set_is_large_and_covers_every_intent(project_root):
+def test_the_labelled_set_is_large_and_covers_every_intent(project_root, content):
     rows = labelled(project_root, "train") + labelled(project_root, "test")
     assert len(rows) >= 200
-    assert {r["intent"] for r in rows} == set(ALL_INTENTS)
+    assert {r["intent"] for r in rows} == set(content.intents.intents)
     assert min(Counter(r["intent"] for r in labelled(project_root, "test")).values()) >= 5
 
 
@@ -58,8 +57,14 @@ def test_folding_is_width_case_and_kana_blind():
     assert fold("ＰＣ ぱそこん ﾊﾟｿｺﾝ") == fold("pcパソコンパソコン")
 
 
-def test_confidence_is_a_probability_and_ranks_all_intents(classifier):
+def test_confidence_is_a_probability_and_ranks_all_intents(classifier, content):
     prediction = classifier.classify("画面に身代金を払えと出ています")
     assert prediction.intent == "ransomware" and 0.5 < prediction.confidence <= 1.0
-    assert len(prediction.ranked) == len(ALL_INTENTS)
+    assert len(prediction.ranked) == len(content.intents.intents)
     assert abs(sum(p for _, p in prediction.ranked) - 1.0) < 1e-9
+
+
+def test_the_intents_are_the_incident_kinds_then_the_others(content):
+    spec = content.intents
+    assert spec.incident_kinds == content.incidents.kinds == tuple(content.incidents.playbooks)
+    assert spec.intents == spec.incident_kinds + ("diagnosis", "lesson", "help", "unknown")

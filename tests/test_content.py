@@ -116,3 +116,124 @@ def test_lessons_incidents_and_contacts_are_cross_checked(broken):
     assert "incidents/bec.yaml: contacts[0]: no contact 'no_such_desk' in contacts.yaml" in found
     assert ("contacts.yaml: contacts[1].when_closed: a contact that closes must say what to do while it is closed"
             in found)
+
+
+# --- incident kinds are content --------------------------------------------------------
+
+NEW_KIND_EXAMPLES = [
+    "社内の量子計算機が勝手に暴走している",
+    "量子計算機の制御盤が乗っ取られたみたい",
+    "量子計算機から変な信号が出続けている",
+    "うちの量子計算機がおかしい、止まらない",
+    "量子計算機の冷却装置を誰かが遠隔で操作している",
+]
+
+
+def add_kind(content_dir: Path, kind: str = "quantum_incident", *, malicious: bool = True) -> None:
+    """A 14th playbook, written as a content editor would: its file, its line in the policy, its examples."""
+    def playbook(d):
+        d.update(id=kind, name="量子計算機の暴走", malicious=malicious, severity="medium",
+                 contacts=["ipa_cs_support", "ppc_leak_report"])
+    shutil.copy(content_dir / "incidents" / "dos.yaml", content_dir / "incidents" / f"{kind}.yaml")
+    edit_yaml(content_dir / "incidents" / f"{kind}.yaml", playbook)
+    edit_yaml(content_dir / "incidents" / "policy.yaml", lambda d: d["kinds"].append(kind))
+    edit_yaml(content_dir / "intents.yaml", lambda d: d["examples"].update({kind: NEW_KIND_EXAMPLES}))
+
+
+def test_a_new_playbook_needs_no_code(broken):
+    from datetime import datetime
+
+    from bot.core.classifier import IntentClassifier
+    from bot.core.engine import JST
+    from bot.flows.incidents.escalation import leak_deadlines, roles_to_notify, route_contacts, severity
+
+    add_kind(broken)
+    assert problems_text(broken) == []
+    content = load_content(broken)
+    incidents = content.incidents
+    assert incidents.kinds[-1] == "quantum_incident" and list(incidents.playbooks)[-1] == "quantum_incident"
+    assert incidents.kinds[:2] == ("ransomware", "malware")  # the order of the policy
+    assert "quantum_incident" in content.intents.incident_kinds
+    prediction = IntentClassifier(content.intents).classify("量子計算機が暴走しています")
+    assert prediction.intent == "quantum_incident"
+    playbook = incidents.playbooks["quantum_incident"]
+    answers = {"personal_data": "yes", "still_spreading": "yes"}
+    assert severity(playbook, answers, incidents.escalation) == "high"
+    assert "privacy_officer" in roles_to_notify("high", answers, incidents.escalation)
+    assert [c.id for c in route_contacts(playbook, answers, incidents.contacts)] == ["ipa_cs_support",
+                                                                                     "ppc_leak_report"]
+    assert leak_deadlines(playbook, datetime(2026, 11, 20, 10, 0, tzinfo=JST)).final_days == 60
+
+
+def test_a_kind_marked_malicious_gets_60_days(broken):
+    from datetime import datetime
+
+    from bot.flows.incidents.escalation import leak_deadlines
+
+    edit_yaml(broken / "incidents" / "dos.yaml", lambda d: d.update(malicious=True))
+    edit_yaml(broken / "incidents" / "ransomware.yaml", lambda d: d.update(malicious=False))
+    playbooks = load_content(broken).incidents.playbooks
+    found = datetime(2026, 11, 20, 10, 0)
+    assert leak_deadlines(playbooks["dos"], found).final_days == 60
+    assert leak_deadlines(playbooks["ransomware"], found).final_days == 30
+
+
+def test_severity_rules_and_roles_come_from_the_content(broken):
+    from bot.flows.incidents.escalation import roles_to_notify, severity
+
+    def triage(d):
+        d["still_spreading"]["on_yes"] = {"severity": {"raise": 2}, "roles": ["it_vendor"]}
+        d["money_transferred"]["on_yes"] = {"severity": {"at_least": "high"}}
+    edit_yaml(broken / "incidents" / "triage.yaml", triage)
+    edit_yaml(broken / "incidents" / "policy.yaml", lambda d: d["roles"].update(medium=["executive"]))
+    incidents = load_content(broken).incidents
+    rules, extortion = incidents.escalation, incidents.playbooks["extortion_email"]
+    assert severity(extortion, {"still_spreading": "yes"}, rules) == "high"
+    assert severity(extortion, {"money_transferred": "yes"}, rules) == "high"
+    assert roles_to_notify("medium", {"still_spreading": "yes"}, rules) == ("executive", "it_vendor")
+
+
+def test_incident_kinds_and_rules_are_cross_checked(broken):
+    edit_yaml(broken / "incidents" / "policy.yaml", lambda d: d["kinds"].extend(["no_such_kind", "help"]))
+    edit_yaml(broken / "incidents" / "triage.yaml",
+              lambda d: d["personal_data"].update(on_yes={"severity": {"at_least": "urgent"}}))
+    edit_yaml(broken / "incidents" / "bec.yaml", lambda d: d.pop("malicious"))
+    edit_yaml(broken / "contacts.yaml", lambda d: d["contacts"][0].update(for_kinds=["ransomwear"]))
+    found = problems_text(broken)
+    assert "incidents/no_such_kind.yaml: file is missing" in found
+    assert any(p.startswith("incidents/policy.yaml: kinds[14]: 'help' is already an intent") for p in found)
+    assert any(p.startswith("incidents/triage.yaml: personal_data.on_yes.severity.at_least: 'urgent' is not one of")
+               for p in found)
+    assert "incidents/bec.yaml: 'malicious' is a required property" in found
+    assert any(p.startswith("contacts.yaml: contacts[0].for_kinds[0]: 'ransomwear' is not one of") for p in found)
+    assert any(p.startswith("intents.yaml: examples: 'no_such_kind' is a required property") for p in found)
+
+
+def test_severities_need_roles_and_a_label(broken):
+    def policy(d):
+        d["severities"].append("urgent")
+        d["roles"]["extreme"] = ["executive"]
+    edit_yaml(broken / "incidents" / "policy.yaml", policy)
+    found = problems_text(broken)
+    assert ("incidents/policy.yaml: severities[4]: the code has no label incident.severity_urgent for 'urgent'"
+            in found)
+    assert "incidents/policy.yaml: roles: no roles for severity 'urgent'" in found
+    assert "incidents/policy.yaml: roles.extreme: 'extreme' is not one of the severities" in found
+
+
+def test_load_content_parses_each_file_once(project_root, monkeypatch):
+    from collections import Counter
+
+    from bot.content import reader
+
+    read = Counter()
+    real = reader.read_yaml
+
+    def counting(path, name, problems):
+        read[name] += 1
+        return real(path, name, problems)
+
+    monkeypatch.setattr(reader, "read_yaml", counting)
+    load_content(project_root / "content")
+    assert read and max(read.values()) == 1
+    assert {"checklist.yaml", "incidents/policy.yaml", "incidents/ransomware.yaml", "lessons/item01.yaml"} <= set(read)

@@ -78,24 +78,47 @@ def test_a_threat_to_life_puts_110_first(content):
 
 
 def test_severity_rises_with_the_answers(content):
-    lost = content.incidents.playbooks["lost_device"]
+    lost, rules = content.incidents.playbooks["lost_device"], content.incidents.escalation
     assert lost.severity == "medium"
-    assert severity(lost, {"personal_data": "no"}) == "medium"
-    assert severity(lost, {"personal_data": "yes"}) == "high"
-    assert severity(lost, {"still_spreading": "yes"}) == "high"
-    assert severity(content.incidents.playbooks["bec"], {"money_transferred": "yes"}) == "critical"
+    assert severity(lost, {"personal_data": "no"}, rules) == "medium"
+    assert severity(lost, {"personal_data": "yes"}, rules) == "high"
+    assert severity(lost, {"still_spreading": "yes"}, rules) == "high"
+    assert severity(content.incidents.playbooks["bec"], {"money_transferred": "yes"}, rules) == "critical"
 
 
-def test_roles_follow_severity_and_personal_data():
-    assert roles_to_notify("medium", {}) == ("security_lead",)
-    assert roles_to_notify("critical", {}) == ("security_lead", "executive", "it_vendor")
-    assert "privacy_officer" in roles_to_notify("high", {"personal_data": "yes"})
+def test_severity_raises_add_up_to_the_top_and_a_set_level_wins(content):
+    rules = content.incidents.escalation
+    extortion = content.incidents.playbooks["extortion_email"]
+    assert extortion.severity == "low"
+    both = {"still_spreading": "yes", "multiple_devices": "yes"}
+    assert severity(extortion, both, rules) == "high"
+    assert severity(content.incidents.playbooks["ransomware"], both, rules) == "critical"
+    assert severity(extortion, {"regulated_business": "yes", "personal_data": "unknown"}, rules) == "high"
+    assert severity(extortion, {"threat_to_life": "yes", "personal_data": "yes"}, rules) == "critical"
 
 
-def test_leak_deadlines_are_dates():
+def test_roles_follow_severity_and_personal_data(content):
+    rules = content.incidents.escalation
+    assert roles_to_notify("medium", {}, rules) == ("security_lead",)
+    assert roles_to_notify("critical", {}, rules) == ("security_lead", "executive", "it_vendor")
+    assert "privacy_officer" in roles_to_notify("high", {"personal_data": "yes"}, rules)
+    assert "privacy_officer" in roles_to_notify("low", {"personal_data": "unknown"}, rules)
+    assert "privacy_officer" not in roles_to_notify("critical", {"personal_data": "no"}, rules)
+
+
+def test_leak_deadlines_are_dates(content):
     found = at(2026, 11, 20, 10, 0)
-    mistake = leak_deadlines("data_leak", found)
+    mistake = leak_deadlines(content.incidents.playbooks["data_leak"], found)
     assert (mistake.preliminary_from, mistake.preliminary_by) == (date(2026, 11, 23), date(2026, 11, 25))
     assert mistake.final_by == date(2026, 12, 20) and mistake.final_days == 30
-    attack = leak_deadlines("ransomware", found)
+    attack = leak_deadlines(content.incidents.playbooks["ransomware"], found)
     assert attack.final_by == date(2027, 1, 19) and attack.final_days == 60
+
+
+def test_the_kinds_presumed_malicious_get_60_days(content):
+    found = at(2026, 11, 20, 10, 0)
+    days = {kind: leak_deadlines(p, found).final_days for kind, p in content.incidents.playbooks.items()}
+    assert {kind for kind, d in days.items() if d == 60} == {
+        "ransomware", "malware", "suspicious_email", "phishing", "account_takeover", "web_compromise", "insider",
+        "bec", "fake_alert", "extortion_email"}
+    assert {kind for kind, d in days.items() if d == 30} == {"data_leak", "lost_device", "dos"}

@@ -1,19 +1,38 @@
-"""content/incidents/ (playbooks and triage questions) and content/contacts.yaml."""
+"""content/incidents/ (the kinds, their playbooks, the triage questions and how each answer
+escalates a report) and content/contacts.yaml.
+
+- incidents/policy.yaml: the incident kinds in the order the chat offers them, the severity
+  levels (lowest first) and the company roles told at each level.
+- incidents/<kind>.yaml: one playbook per kind listed in the policy (its `id` is its file name).
+- incidents/triage.yaml: the yes / no / unknown questions, and what each answer does to the
+  severity and to who is told.
+
+Adding a kind is a content edit: its playbook, its line in the policy, its examples in
+intents.yaml.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
 from bot.content import schema
-from bot.content.problems import ContentProblem, field_path
+from bot.content.problems import ContentProblem
+from bot.content.reader import read_valid, validator
+from bot.content.texts import REQUIRED_TEXTS
 
 DIRECTORY = "incidents"
+POLICY_FILE = "incidents/policy.yaml"
 TRIAGE_FILE = "incidents/triage.yaml"
 CONTACTS_FILE = "contacts.yaml"
+ANSWERS = ("yes", "no", "unknown")  # how a triage question is answered
+# Company roles: those the code has a label for (role.<id> in texts.yaml).
+ROLES = tuple(key.removeprefix("role.") for key in REQUIRED_TEXTS if key.startswith("role."))
+_RESERVED = frozenset({"triage", "policy"})  # file names in incidents/ that are not playbooks
+
+
+def playbook_file(kind: str) -> str:
+    return f"{DIRECTORY}/{kind}.yaml"
 
 
 @dataclass(frozen=True)
@@ -35,6 +54,27 @@ class Playbook:
     triage: tuple[TriageStep, ...]
     follow_up: tuple[str, ...]
     contacts: tuple[str, ...]
+    # A leak is presumed to be for an unlawful purpose: the PPC final report is due in 60 days, not 30.
+    malicious: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerEffect:
+    """What one answer to a triage question does to the report."""
+
+    raise_by: int = 0  # severity levels up (at most the highest level)
+    at_least: str = ""  # severity no lower than this level
+    set_to: str = ""  # severity exactly this level (the highest such answer wins)
+    roles: tuple[str, ...] = ()  # company roles told in addition to those of the severity
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """How severe a report is and who in the company is told."""
+
+    severities: tuple[str, ...]  # lowest first
+    roles: dict[str, tuple[str, ...]]  # by severity
+    effects: dict[str, dict[str, AnswerEffect]]  # by triage question, then answer (yes / no / unknown)
 
 
 @dataclass(frozen=True)
@@ -66,34 +106,47 @@ class Contact:
 
 @dataclass(frozen=True)
 class IncidentContent:
-    playbooks: dict[str, Playbook]
+    kinds: tuple[str, ...]  # in the order the chat offers them
+    playbooks: dict[str, Playbook]  # by kind, in the same order
     contacts: dict[str, Contact]
+    escalation: Escalation
 
 
-def _load(path: Path, name: str, file_schema: dict, problems: list[ContentProblem]) -> Any:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        problems.append(ContentProblem(name, "", "file is missing"))
+# --- reading and checking ------------------------------------------------------------
+
+def read_policy(content_dir: Path, problems: list[ContentProblem]) -> dict[str, Any] | None:
+    """incidents/policy.yaml when valid (kinds, severities, roles), else None with its problems."""
+    policy = read_valid(content_dir / POLICY_FILE, POLICY_FILE, schema.incident_policy_schema(ROLES), problems)
+    if policy is None:
         return None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        problems.append(ContentProblem(name, "", f"not valid YAML: {exc}"))
-        return None
-    errors = sorted(jsonschema.Draft202012Validator(file_schema).iter_errors(data),
-                    key=lambda e: list(map(str, e.absolute_path)))
-    problems.extend(ContentProblem(name, field_path(e.absolute_path), e.message) for e in errors)
-    return None if errors else data
+    found: list[ContentProblem] = []
+    for i, kind in enumerate(policy["kinds"]):
+        if kind in _RESERVED:
+            found.append(ContentProblem(POLICY_FILE, f"kinds[{i}]", f"{kind!r} is the name of another file"))
+    for i, level in enumerate(policy["severities"]):
+        if f"incident.severity_{level}" not in REQUIRED_TEXTS:
+            found.append(ContentProblem(POLICY_FILE, f"severities[{i}]",
+                                        f"the code has no label incident.severity_{level} for {level!r}"))
+        if level not in policy["roles"]:
+            found.append(ContentProblem(POLICY_FILE, "roles", f"no roles for severity {level!r}"))
+    for level in policy["roles"]:
+        if level not in policy["severities"]:
+            found.append(ContentProblem(POLICY_FILE, f"roles.{level}", f"{level!r} is not one of the severities"))
+    problems.extend(found)
+    return None if found else policy
 
 
-def check_incidents(content_dir: Path) -> list[ContentProblem]:
-    problems: list[ContentProblem] = []
-    contacts = _load(content_dir / CONTACTS_FILE, CONTACTS_FILE, schema.CONTACTS, problems)
-    _load(content_dir / TRIAGE_FILE, TRIAGE_FILE, schema.TRIAGE, problems)
-    contact_ids = [c["id"] for c in contacts["contacts"]] if contacts else []
+def policy_kinds(policy: dict[str, Any] | None) -> tuple[str, ...] | None:
+    return None if policy is None else tuple(policy["kinds"])
+
+
+def _contacts_problems(contacts: dict[str, Any]) -> list[ContentProblem]:
+    problems = []
+    contact_ids = [c["id"] for c in contacts["contacts"]]
     duplicates = {c for c in contact_ids if contact_ids.count(c) > 1}
     if duplicates:
         problems.append(ContentProblem(CONTACTS_FILE, "contacts", f"ids used twice: {sorted(duplicates)}"))
-    for i, contact in enumerate(contacts["contacts"] if contacts else []):
+    for i, contact in enumerate(contacts["contacts"]):
         hours = contact["hours"]
         if not hours.get("always") and not hours.get("weekdays"):
             problems.append(ContentProblem(CONTACTS_FILE, f"contacts[{i}].hours", "needs always or weekdays"))
@@ -102,48 +155,94 @@ def check_incidents(content_dir: Path) -> list[ContentProblem]:
                                            "a contact that closes must say what to do while it is closed"))
         if not (contact.get("phone") or contact.get("email") or contact.get("url") or contact.get("reach")):
             problems.append(ContentProblem(CONTACTS_FILE, f"contacts[{i}]", "needs a phone, email, url or reach"))
-    seen = set()
-    for kind in schema.INCIDENT_KINDS:
-        name = f"{DIRECTORY}/{kind}.yaml"
-        data = _load(content_dir / name, name, schema.INCIDENT, problems)
-        if data is None:
-            continue
-        seen.add(kind)
-        if data["id"] != kind:
-            problems.append(ContentProblem(name, "id", f"is {data['id']} but the file is for {kind}"))
-        for j, contact in enumerate(data["contacts"]):
-            if contacts and contact not in contact_ids:
-                problems.append(ContentProblem(name, f"contacts[{j}]", f"no contact {contact!r} in {CONTACTS_FILE}"))
-        triage_ids = [step["id"] for step in data["triage"]]
-        if len(set(triage_ids)) != len(triage_ids):
-            problems.append(ContentProblem(name, "triage", "a triage question is asked twice"))
     return problems
 
 
-def load_incidents(content_dir: Path) -> IncidentContent:
-    questions = yaml.safe_load((content_dir / TRIAGE_FILE).read_text(encoding="utf-8"))
-    playbooks = {}
-    for kind in schema.INCIDENT_KINDS:
-        data = yaml.safe_load((content_dir / DIRECTORY / f"{kind}.yaml").read_text(encoding="utf-8"))
-        playbooks[kind] = Playbook(
-            id=kind, name=data["name"], summary=data["summary"], severity=data["severity"],
-            do=tuple(data["do"]), dont=tuple(data["dont"]),
-            triage=tuple(TriageStep(step["id"], questions[step["id"]]["question"], step["if_yes"].strip(),
-                                    step.get("if_unknown", "").strip()) for step in data["triage"]),
-            follow_up=tuple(data["follow_up"]), contacts=tuple(data["contacts"]),
-        )
-    raw = yaml.safe_load((content_dir / CONTACTS_FILE).read_text(encoding="utf-8"))["contacts"]
-    contacts = {}
-    for c in raw:
-        hours = c["hours"]
-        contacts[c["id"]] = Contact(
-            id=c["id"], name=c["name"], handles=c["handles"], source=c["source"], checked=str(c["checked"]),
-            hours=Hours(always=bool(hours.get("always")),
-                        weekdays=tuple(tuple(r) for r in hours.get("weekdays", ())),
-                        closed_on_holidays=bool(hours.get("closed_on_holidays")),
-                        year_end_closure=bool(hours.get("year_end_closure"))),
-            not_for=c.get("not_for", ""), phone=c.get("phone", ""), email=c.get("email", ""), url=c.get("url", ""),
-            reach=c.get("reach", ""), when_closed=c.get("when_closed", ""), for_kinds=tuple(c.get("for_kinds", ())),
-            when_yes=tuple(c.get("when_yes", ())), emergency=bool(c.get("emergency")),
-        )
-    return IncidentContent(playbooks=playbooks, contacts=contacts)
+def _playbook_problems(name: str, kind: str, data: dict[str, Any],
+                       contact_ids: set[str] | None) -> list[ContentProblem]:
+    problems = []
+    if data["id"] != kind:
+        problems.append(ContentProblem(name, "id", f"is {data['id']} but the file is for {kind}"))
+    for j, contact in enumerate(data["contacts"]):
+        if contact_ids is not None and contact not in contact_ids:
+            problems.append(ContentProblem(name, f"contacts[{j}]", f"no contact {contact!r} in {CONTACTS_FILE}"))
+    triage_ids = [step["id"] for step in data["triage"]]
+    if len(set(triage_ids)) != len(triage_ids):
+        problems.append(ContentProblem(name, "triage", "a triage question is asked twice"))
+    return problems
+
+
+def read_incidents(content_dir: Path, policy: dict[str, Any] | None,
+                   problems: list[ContentProblem]) -> IncidentContent | None:
+    """Triage questions, contacts and every playbook of the policy, checked against each other.
+
+    `policy` is what read_policy returned (None: its problems are reported, and the rest is
+    checked as far as it can be without it). None when anything here has a problem.
+    """
+    before = len(problems)
+    kinds = policy_kinds(policy)
+    severities = None if policy is None else tuple(policy["severities"])
+    triage = read_valid(content_dir / TRIAGE_FILE, TRIAGE_FILE, schema.triage_schema(severities, ROLES), problems)
+    triage_ids = None if triage is None else tuple(triage)
+    contacts = read_valid(content_dir / CONTACTS_FILE, CONTACTS_FILE, schema.contacts_schema(kinds, triage_ids),
+                          problems)
+    if contacts is not None:
+        problems.extend(_contacts_problems(contacts))
+    contact_ids = None if contacts is None else {c["id"] for c in contacts["contacts"]}
+    playbook_schema = validator(schema.incident_schema(triage_ids, severities))
+    raw_playbooks = {}
+    for kind in kinds or ():
+        name = playbook_file(kind)
+        data = read_valid(content_dir / name, name, playbook_schema, problems)
+        if data is not None:
+            problems.extend(_playbook_problems(name, kind, data, contact_ids))
+            raw_playbooks[kind] = data
+    if len(problems) > before or policy is None:
+        return None
+    return IncidentContent(
+        kinds=kinds,
+        playbooks={kind: _playbook(data, triage) for kind, data in raw_playbooks.items()},
+        contacts={c["id"]: _contact(c) for c in contacts["contacts"]},
+        escalation=_escalation(policy, triage),
+    )
+
+
+# --- building --------------------------------------------------------------------------
+
+def _playbook(data: dict[str, Any], questions: dict[str, Any]) -> Playbook:
+    return Playbook(
+        id=data["id"], name=data["name"], summary=data["summary"], severity=data["severity"],
+        malicious=data["malicious"], do=tuple(data["do"]), dont=tuple(data["dont"]),
+        triage=tuple(TriageStep(step["id"], questions[step["id"]]["question"], step["if_yes"].strip(),
+                                step.get("if_unknown", "").strip()) for step in data["triage"]),
+        follow_up=tuple(data["follow_up"]), contacts=tuple(data["contacts"]),
+    )
+
+
+def _contact(c: dict[str, Any]) -> Contact:
+    hours = c["hours"]
+    return Contact(
+        id=c["id"], name=c["name"], handles=c["handles"], source=c["source"], checked=str(c["checked"]),
+        hours=Hours(always=bool(hours.get("always")),
+                    weekdays=tuple(tuple(r) for r in hours.get("weekdays", ())),
+                    closed_on_holidays=bool(hours.get("closed_on_holidays")),
+                    year_end_closure=bool(hours.get("year_end_closure"))),
+        not_for=c.get("not_for", ""), phone=c.get("phone", ""), email=c.get("email", ""), url=c.get("url", ""),
+        reach=c.get("reach", ""), when_closed=c.get("when_closed", ""), for_kinds=tuple(c.get("for_kinds", ())),
+        when_yes=tuple(c.get("when_yes", ())), emergency=bool(c.get("emergency")),
+    )
+
+
+def _effect(data: dict[str, Any]) -> AnswerEffect:
+    level = data.get("severity", {})
+    return AnswerEffect(raise_by=level.get("raise", 0), at_least=level.get("at_least", ""),
+                        set_to=level.get("set", ""), roles=tuple(data.get("roles", ())))
+
+
+def _escalation(policy: dict[str, Any], questions: dict[str, Any]) -> Escalation:
+    return Escalation(
+        severities=tuple(policy["severities"]),
+        roles={level: tuple(policy["roles"][level]) for level in policy["severities"]},
+        effects={qid: {answer: _effect(q[f"on_{answer}"]) for answer in ANSWERS if f"on_{answer}" in q}
+                 for qid, q in questions.items()},
+    )

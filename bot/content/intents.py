@@ -1,71 +1,91 @@
-"""content/intents.yaml: what the classifier knows (examples, cue phrases, spelling variants)."""
+"""content/intents.yaml: what the classifier knows (examples, cue phrases, spelling variants).
+
+The intents are the incident kinds (from incidents/policy.yaml, one per playbook) followed by
+the other things a message can ask for.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import jsonschema
-import yaml
-
-from bot.content.problems import ContentProblem, field_path
-from bot.content.schema import INCIDENT_KINDS
+from bot.content.incidents import POLICY_FILE, policy_kinds, read_policy
+from bot.content.problems import ContentError, ContentProblem
+from bot.content.reader import read_valid
 
 FILE = "intents.yaml"
 EXAMPLES_FILE = "intent_examples.yaml"  # more example utterances, merged into FILE's
 OTHER_INTENTS = ("diagnosis", "lesson", "help", "unknown")
-ALL_INTENTS = INCIDENT_KINDS + OTHER_INTENTS
 
 _PHRASES = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1, "maxLength": 200}}
-SCHEMA = {
-    "type": "object",
-    "required": ["examples", "cues", "variants"],
-    "additionalProperties": False,
-    "properties": {
-        "examples": {"type": "object", "required": list(ALL_INTENTS), "additionalProperties": False,
-                     "properties": {i: {**_PHRASES, "minItems": 5} for i in ALL_INTENTS}},
-        "cues": {"type": "object", "additionalProperties": False,
-                 "properties": {i: {"type": "object", "additionalProperties": {"type": "number", "minimum": -10,
-                                                                              "maximum": 10}}
-                                for i in ALL_INTENTS}},
-        "variants": {"type": "object", "additionalProperties": _PHRASES},
-    },
-}
+_ANY_INTENT = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+
+
+def intents_schema(intents: tuple[str, ...] | None) -> dict:
+    """intents.yaml for these intents (None: the kinds are not known, any intent name is accepted)."""
+    names = OTHER_INTENTS if intents is None else intents
+    cue_weights = {"type": "object", "additionalProperties": {"type": "number", "minimum": -10, "maximum": 10}}
+    return {
+        "type": "object",
+        "required": ["examples", "cues", "variants"],
+        "additionalProperties": False,
+        "properties": {
+            "examples": {"type": "object", "required": list(names),
+                         "properties": {i: {**_PHRASES, "minItems": 5} for i in names},
+                         **({"propertyNames": _ANY_INTENT} if intents is None else {"additionalProperties": False})},
+            "cues": {"type": "object", "properties": {i: cue_weights for i in names},
+                     **({"propertyNames": _ANY_INTENT} if intents is None else {"additionalProperties": False})},
+            "variants": {"type": "object", "additionalProperties": _PHRASES},
+        },
+    }
+
+
+def examples_schema(intents: tuple[str, ...] | None) -> dict:
+    if intents is None:
+        return {"type": "object", "propertyNames": _ANY_INTENT, "additionalProperties": _PHRASES}
+    return {"type": "object", "additionalProperties": False, "properties": {i: _PHRASES for i in intents}}
 
 
 @dataclass(frozen=True)
 class IntentSpec:
-    intents: tuple[str, ...]
+    intents: tuple[str, ...]  # the incident kinds first, then OTHER_INTENTS
     examples: dict[str, tuple[str, ...]]
     cues: dict[str, dict[str, float]]
     variants: dict[str, tuple[str, ...]]
+    incident_kinds: tuple[str, ...] = ()  # the intents that are incident kinds (one playbook each)
 
 
-EXAMPLES_SCHEMA = {"type": "object", "additionalProperties": False,
-                   "properties": {i: _PHRASES for i in ALL_INTENTS}}
+def read_intents(content_dir: Path, incident_kinds: tuple[str, ...] | None,
+                 problems: list[ContentProblem]) -> IntentSpec | None:
+    """Both intent files for these incident kinds; None (with the problems appended) when anything is wrong.
 
-
-def _problems(content_dir: Path, name: str, file_schema: dict) -> list[ContentProblem]:
-    try:
-        data = yaml.safe_load((content_dir / name).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return [ContentProblem(name, "", "file is missing")]
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return [ContentProblem(name, "", f"not valid YAML: {exc}")]
-    errors = jsonschema.Draft202012Validator(file_schema).iter_errors(data)
-    return [ContentProblem(name, field_path(e.absolute_path), e.message)
-            for e in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))]
-
-
-def check_intents(content_dir: Path) -> list[ContentProblem]:
-    return _problems(content_dir, FILE, SCHEMA) + _problems(content_dir, EXAMPLES_FILE, EXAMPLES_SCHEMA)
+    `incident_kinds` None: the kinds could not be read; the files are still checked as far as possible.
+    """
+    before = len(problems)
+    if incident_kinds is not None:
+        for i, kind in enumerate(incident_kinds):
+            if kind in OTHER_INTENTS:
+                problems.append(ContentProblem(POLICY_FILE, f"kinds[{i}]",
+                                               f"{kind!r} is already an intent of its own: {list(OTHER_INTENTS)}"))
+    intents = None if incident_kinds is None else tuple(incident_kinds) + OTHER_INTENTS
+    data: Any = read_valid(content_dir / FILE, FILE, intents_schema(intents), problems)
+    more: Any = read_valid(content_dir / EXAMPLES_FILE, EXAMPLES_FILE, examples_schema(intents), problems)
+    if intents is None or len(problems) > before:
+        return None
+    return IntentSpec(
+        intents=intents,
+        examples={i: tuple(data["examples"][i]) + tuple(more.get(i, ())) for i in intents},
+        cues={i: dict(data["cues"].get(i, {})) for i in intents},
+        variants={k: tuple(v) for k, v in data["variants"].items()},
+        incident_kinds=tuple(incident_kinds),
+    )
 
 
 def load_intents(content_dir: Path) -> IntentSpec:
-    data = yaml.safe_load((content_dir / FILE).read_text(encoding="utf-8"))
-    more = yaml.safe_load((content_dir / EXAMPLES_FILE).read_text(encoding="utf-8"))
-    return IntentSpec(
-        intents=ALL_INTENTS,
-        examples={i: tuple(data["examples"][i]) + tuple(more.get(i, ())) for i in ALL_INTENTS},
-        cues={i: dict(data["cues"].get(i, {})) for i in ALL_INTENTS},
-        variants={k: tuple(v) for k, v in data["variants"].items()},
-    )
+    """Only what the classifier needs (the kinds and both intent files); raise ContentError listing
+    every problem in those files."""
+    problems: list[ContentProblem] = []
+    spec = read_intents(content_dir, policy_kinds(read_policy(content_dir, problems)), problems)
+    if spec is None:
+        raise ContentError(problems)
+    return spec

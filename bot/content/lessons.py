@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
 from bot.content import schema
-from bot.content.problems import ContentProblem, field_path
+from bot.content.problems import ContentProblem
+from bot.content.reader import read_valid, validator
 
 LESSONS_DIR = "lessons"
 _FILE_NAME = re.compile(r"^item(\d{2})\.yaml$")
@@ -33,28 +31,25 @@ class Lesson:
     quiz: tuple[QuizQuestion, ...]
 
 
-def check_lessons(content_dir: Path, item_count: int) -> list[ContentProblem]:
+def read_lessons(content_dir: Path, item_count: int, problems: list[ContentProblem]) -> dict[int, Lesson] | None:
+    """Every lesson by checklist item; None (with the problems appended) when anything is wrong."""
     directory = content_dir / LESSONS_DIR
     if not directory.is_dir():
-        return [ContentProblem(LESSONS_DIR, "", "directory is missing")]
-    problems = []
+        problems.append(ContentProblem(LESSONS_DIR, "", "directory is missing"))
+        return None
+    before = len(problems)
+    lessons: dict[int, Lesson] = {}
     seen_items: dict[int, str] = {}
     seen_questions: dict[str, str] = {}
-    validator = jsonschema.Draft202012Validator(schema.LESSON)
+    lesson_schema = validator(schema.LESSON)
     for path in sorted(directory.iterdir()):
         name = f"{LESSONS_DIR}/{path.name}"
         match = _FILE_NAME.match(path.name)
         if not match:
             problems.append(ContentProblem(name, "", "lesson files are named itemNN.yaml (NN = checklist item)"))
             continue
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            problems.append(ContentProblem(name, "", f"not valid YAML: {exc}"))
-            continue
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-        problems += [ContentProblem(name, field_path(e.absolute_path), e.message) for e in errors]
-        if errors:
+        data = read_valid(path, name, lesson_schema, problems)
+        if data is None:
             continue
         if data["item"] != int(match.group(1)):
             problems.append(ContentProblem(name, "item", f"is {data['item']} but the file is for item {match.group(1)}"))
@@ -74,22 +69,19 @@ def check_lessons(content_dir: Path, item_count: int) -> list[ContentProblem]:
             if key in seen_questions:
                 problems.append(ContentProblem(name, f"{where}.question", f"repeats a question of {seen_questions[key]}"))
             seen_questions[key] = f"{name} {where}"
+        lessons[data["item"]] = _lesson(data)
     missing = sorted(set(range(1, item_count + 1)) - set(seen_items))
     if missing:
         problems.append(ContentProblem(LESSONS_DIR, "", f"no lesson for checklist item(s) {missing}"))
-    return problems
+    return None if len(problems) > before else dict(sorted(lessons.items()))
 
 
-def load_lessons(content_dir: Path) -> dict[int, Lesson]:
-    lessons = {}
-    for path in sorted((content_dir / LESSONS_DIR).glob("item*.yaml")):
-        data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-        lessons[data["item"]] = Lesson(
-            item=data["item"],
-            title=data["title"],
-            scenario=data["scenario"].strip(),
-            points=tuple(data["points"]),
-            quiz=tuple(QuizQuestion(q["question"], tuple(q["choices"]), q["answer"], q["explanation"].strip())
-                       for q in data["quiz"]),
-        )
-    return lessons
+def _lesson(data: dict[str, Any]) -> Lesson:
+    return Lesson(
+        item=data["item"],
+        title=data["title"],
+        scenario=data["scenario"].strip(),
+        points=tuple(data["points"]),
+        quiz=tuple(QuizQuestion(q["question"], tuple(q["choices"]), q["answer"], q["explanation"].strip())
+                   for q in data["quiz"]),
+    )

@@ -13,14 +13,15 @@ from pathlib import Path
 from datetime import date
 from typing import Any, Iterable
 
-import jsonschema
-import yaml
-
 from bot.content import schema
-from bot.content.incidents import IncidentContent, check_incidents, load_incidents
-from bot.content.intents import IntentSpec, check_intents, load_intents
-from bot.content.lessons import Lesson, check_lessons, load_lessons
-from bot.content.problems import ContentError, ContentProblem, field_path
+from bot.content.incidents import (
+    CONTACTS_FILE, DIRECTORY as INCIDENTS_DIR, POLICY_FILE, TRIAGE_FILE, IncidentContent, playbook_file,
+    policy_kinds, read_incidents, read_policy,
+)
+from bot.content.intents import EXAMPLES_FILE, FILE as INTENTS_FILE, IntentSpec, read_intents
+from bot.content.lessons import LESSONS_DIR, Lesson, read_lessons
+from bot.content.problems import ContentError, ContentProblem
+from bot.content.reader import read_valid
 from bot.content.texts import REQUIRED_TEXTS
 
 
@@ -141,24 +142,6 @@ FILES = {
 }
 
 
-def _read_yaml(path: Path, problems: list[ContentProblem]) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        problems.append(ContentProblem(path.name, "", "file is missing"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        problems.append(ContentProblem(path.name, "", f"not valid YAML: {exc}"))
-    return None
-
-
-def _schema_problems(name: str, data: Any, file_schema: dict) -> list[ContentProblem]:
-    validator = jsonschema.Draft202012Validator(file_schema)
-    return [
-        ContentProblem(name, field_path(error.absolute_path), error.message)
-        for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    ]
-
-
 def _checklist_problems(data: dict) -> list[ContentProblem]:
     problems = []
 
@@ -223,65 +206,69 @@ def _texts_problems(data: dict) -> list[ContentProblem]:
     return problems
 
 
-def _known_files() -> set[str]:
-    from bot.content.incidents import CONTACTS_FILE, DIRECTORY, TRIAGE_FILE
-    from bot.content.intents import EXAMPLES_FILE, FILE as INTENTS_FILE
-    from bot.content.schema import INCIDENT_KINDS
+def _unknown_files(content_dir: Path, kinds: tuple[str, ...] | None) -> list[ContentProblem]:
+    """Files the bot would never read (a typo in a name, a leftover): said rather than ignored.
 
-    known = set(FILES) | {INTENTS_FILE, EXAMPLES_FILE, CONTACTS_FILE, TRIAGE_FILE}
-    return known | {f"{DIRECTORY}/{kind}.yaml" for kind in INCIDENT_KINDS}
-
-
-def _unknown_files(content_dir: Path) -> list[ContentProblem]:
-    """Files the bot would never read (a typo in a name, a leftover): said rather than ignored."""
-    known = _known_files()
+    A playbook is read when its kind is listed in incidents/policy.yaml; while that file cannot
+    be read (its own problem is reported), files in incidents/ are not called unknown.
+    """
+    known = set(FILES) | {INTENTS_FILE, EXAMPLES_FILE, CONTACTS_FILE, TRIAGE_FILE, POLICY_FILE}
+    known |= {playbook_file(kind) for kind in kinds or ()}
     problems = []
     for path in sorted(p for p in content_dir.rglob("*") if p.is_file()):
         name = path.relative_to(content_dir).as_posix()
-        if name.startswith("lessons/") or name in known:
+        if name.startswith(f"{LESSONS_DIR}/") or name in known:
             continue  # lessons/ has its own naming check
+        if path.name == "__init__.py" or "__pycache__" in Path(name).parts:
+            continue  # the directory is also shipped as a Python package (bot.content.data)
+        if kinds is None and name.startswith(f"{INCIDENTS_DIR}/"):
+            continue
         problems.append(ContentProblem(name, "", "unknown file: the bot does not read it"))
     return problems
 
 
+def _read_content(content_dir: Path) -> tuple[list[ContentProblem], Content | None]:
+    """Every problem, and the content when there is none: each file is parsed once."""
+    problems: list[ContentProblem] = []
+    loaded: dict[str, Any] = {name: read_valid(content_dir / name, name, file_schema, problems)
+                              for name, file_schema in FILES.items()}
+    checklist, action, texts, phrases = (loaded[name] for name in FILES)
+    lessons = None
+    if checklist is not None:
+        problems.extend(_checklist_problems(checklist))
+        item_count = len(checklist["items"])
+        lessons = read_lessons(content_dir, item_count, problems)
+        if action is not None:
+            problems.extend(_security_action_problems(action, item_count))
+    if texts is not None:
+        problems.extend(_texts_problems(texts))
+    policy = read_policy(content_dir, problems)
+    kinds = policy_kinds(policy)
+    intents = read_intents(content_dir, kinds, problems)
+    incidents = read_incidents(content_dir, policy, problems)
+    problems = _unknown_files(content_dir, kinds) + problems
+    if problems:
+        return problems, None
+    assert lessons is not None and intents is not None and incidents is not None
+    return [], _build(checklist, action, texts, phrases, lessons, intents, incidents)
+
+
 def check_content(content_dir: Path) -> list[ContentProblem]:
     """Every problem in the content directory; empty when all is well."""
-    problems: list[ContentProblem] = _unknown_files(content_dir)
-    loaded: dict[str, Any] = {}
-    for name, file_schema in FILES.items():
-        file_problems: list[ContentProblem] = []
-        data = _read_yaml(content_dir / name, file_problems)
-        if not file_problems:
-            file_problems = _schema_problems(name, data, file_schema)
-        if not file_problems:
-            loaded[name] = data
-        problems.extend(file_problems)
-    if "checklist.yaml" in loaded:
-        problems.extend(_checklist_problems(loaded["checklist.yaml"]))
-        problems.extend(check_lessons(content_dir, len(loaded["checklist.yaml"]["items"])))
-        if "security_action.yaml" in loaded:
-            problems.extend(_security_action_problems(
-                loaded["security_action.yaml"], len(loaded["checklist.yaml"]["items"])))
-    if "texts.yaml" in loaded:
-        problems.extend(_texts_problems(loaded["texts.yaml"]))
-    problems.extend(check_intents(content_dir))
-    problems.extend(check_incidents(content_dir))
-    return problems
+    return _read_content(content_dir)[0]
 
 
 def load_content(content_dir: Path) -> Content:
     """Load and validate everything; raise ContentError listing every problem."""
-    problems = check_content(content_dir)
-    if problems:
+    problems, content = _read_content(content_dir)
+    if content is None:
         raise ContentError(problems)
+    return content
 
-    def read(name: str) -> Any:
-        return yaml.safe_load((content_dir / name).read_text(encoding="utf-8"))
 
-    checklist = read("checklist.yaml")
+def _build(checklist: dict, action: dict, texts: dict, phrases: dict, lessons: dict[int, Lesson],
+           intents: IntentSpec, incidents: IncidentContent) -> Content:
     footnotes = checklist.get("footnotes") or {}
-    action = read("security_action.yaml")
-    phrases = read("phrases.yaml")
     return Content(
         checklist=Checklist(
             title=checklist["source"]["title"],
@@ -310,13 +297,13 @@ def load_content(content_dir: Path) -> Content:
             two_star_requirement=action["two_star"]["requirement"],
             two_star_steps=tuple(action["two_star"]["steps"]),
         ),
-        texts=Texts(read("texts.yaml")),
+        texts=Texts(texts),
         phrases=Phrases(
             commands={k: tuple(v) for k, v in phrases["commands"].items()},
             topics={k: tuple(v) for k, v in phrases["topics"].items()},
             numbered={k: tuple(v) for k, v in phrases["numbered"].items()},
         ),
-        lessons=load_lessons(content_dir),
-        intents=load_intents(content_dir),
-        incidents=load_incidents(content_dir),
+        lessons=lessons,
+        intents=intents,
+        incidents=incidents,
     )

@@ -157,105 +157,161 @@ LESSON = {
     },
 }
 
-INCIDENT_KINDS = (
-    "ransomware", "malware", "suspicious_email", "phishing", "account_takeover", "bec", "fake_alert",
-    "extortion_email", "data_leak", "lost_device", "web_compromise", "dos", "insider",
-)
-TRIAGE_IDS = ("personal_data", "money_transferred", "still_spreading", "multiple_devices",
-              "regulated_business", "threat_to_life")
-SEVERITIES = ("low", "medium", "high", "critical")
-_STEP = {"type": "string", "minLength": 4, "maxLength": 120}
+# --- incidents ---------------------------------------------------------------------
+# The kinds, the triage questions and the severity levels are content (incidents/policy.yaml,
+# incidents/triage.yaml), so the schemas that refer to them are built from what was read.
+# `None` (that file could not be read) accepts any id: its own problems are reported already.
 
-TRIAGE = {
-    "type": "object",
-    "required": list(TRIAGE_IDS),
-    "additionalProperties": False,
-    "properties": {
-        triage_id: {
+_ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+
+
+def _one_of(ids: tuple[str, ...] | None) -> dict:
+    return _ID if ids is None else {"enum": list(ids)}
+
+
+def incident_policy_schema(roles: tuple[str, ...]) -> dict:
+    """incidents/policy.yaml: the kinds (in the order they are offered), severity levels, roles per level."""
+    role_list = {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(roles)}}
+    return {
+        "type": "object",
+        "required": ["kinds", "severities", "roles"],
+        "additionalProperties": False,
+        "properties": {
+            "kinds": {"type": "array", "minItems": 1, "uniqueItems": True, "items": _ID},
+            "severities": {"type": "array", "minItems": 2, "uniqueItems": True, "items": _ID},
+            "roles": {"type": "object", "minProperties": 1, "additionalProperties": role_list},
+        },
+    }
+
+
+def triage_schema(severities: tuple[str, ...] | None, roles: tuple[str, ...]) -> dict:
+    """incidents/triage.yaml: each question, and what a yes / no / unknown does to the report."""
+    level = _one_of(severities)
+    effect = {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            "severity": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": False,
+                "properties": {
+                    "raise": {"type": "integer", "minimum": 1, "maximum": 10},  # levels up, at most the top
+                    "at_least": level,  # no lower than this level
+                    "set": level,  # exactly this level (the highest such answer wins)
+                },
+            },
+            # Company roles told in addition to those of the severity.
+            "roles": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(roles)}},
+        },
+    }
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": _ID,
+        "additionalProperties": {
             "type": "object",
             "required": ["question"],
             "additionalProperties": False,
-            "properties": {"question": {"type": "string", "minLength": 10, "maxLength": 200}},
-        }
-        for triage_id in TRIAGE_IDS
-    },
-}
-
-INCIDENT = {
-    "type": "object",
-    "required": ["id", "name", "summary", "severity", "do", "dont", "triage", "follow_up", "contacts"],
-    "additionalProperties": False,
-    "properties": {
-        "id": {"enum": list(INCIDENT_KINDS)},
-        "name": {"type": "string", "minLength": 2, "maxLength": 30},
-        "summary": {"type": "string", "minLength": 10, "maxLength": 120},
-        "severity": {"enum": list(SEVERITIES)},
-        # The first message: short steps a person can follow on a phone, right now.
-        "do": {"type": "array", "minItems": 3, "maxItems": 7, "items": _STEP},
-        "dont": {"type": "array", "minItems": 2, "maxItems": 5, "items": _STEP},
-        "triage": {
-            "type": "array", "minItems": 2, "maxItems": 5,
-            "items": {
-                "type": "object",
-                "required": ["id", "if_yes"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"enum": list(TRIAGE_IDS)},
-                    "if_yes": {"type": "string", "minLength": 10, "maxLength": 400},
-                    "if_unknown": {"type": "string", "minLength": 10, "maxLength": 300},
-                },
+            "properties": {
+                "question": {"type": "string", "minLength": 10, "maxLength": 200},
+                "on_yes": effect,
+                "on_no": effect,
+                "on_unknown": effect,
             },
         },
-        "follow_up": {"type": "array", "minItems": 2, "maxItems": 7, "items": {"type": "string", "minLength": 4,
-                                                                              "maxLength": 200}},
-        "contacts": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[a-z0-9_]+$"}},
-    },
-}
+    }
+
+
+_STEP = {"type": "string", "minLength": 4, "maxLength": 120}
+
+
+def incident_schema(triage_ids: tuple[str, ...] | None, severities: tuple[str, ...] | None) -> dict:
+    """incidents/<kind>.yaml: one playbook."""
+    return {
+        "type": "object",
+        "required": ["id", "name", "summary", "severity", "malicious", "do", "dont", "triage", "follow_up",
+                     "contacts"],
+        "additionalProperties": False,
+        "properties": {
+            "id": _ID,
+            "name": {"type": "string", "minLength": 2, "maxLength": 30},
+            "summary": {"type": "string", "minLength": 10, "maxLength": 120},
+            "severity": _one_of(severities),
+            # A leak in this kind of incident is presumed to be for an unlawful purpose:
+            # the final report to the PPC is due in 60 days instead of 30.
+            "malicious": {"type": "boolean"},
+            # The first message: short steps a person can follow on a phone, right now.
+            "do": {"type": "array", "minItems": 3, "maxItems": 7, "items": _STEP},
+            "dont": {"type": "array", "minItems": 2, "maxItems": 5, "items": _STEP},
+            "triage": {
+                "type": "array", "minItems": 2, "maxItems": 5,
+                "items": {
+                    "type": "object",
+                    "required": ["id", "if_yes"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "id": _one_of(triage_ids),
+                        "if_yes": {"type": "string", "minLength": 10, "maxLength": 400},
+                        "if_unknown": {"type": "string", "minLength": 10, "maxLength": 300},
+                    },
+                },
+            },
+            "follow_up": {"type": "array", "minItems": 2, "maxItems": 7,
+                          "items": {"type": "string", "minLength": 4, "maxLength": 200}},
+            "contacts": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[a-z0-9_]+$"}},
+        },
+    }
+
 
 _TIME_RANGE = {"type": "array", "minItems": 2, "maxItems": 2,
                "items": {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}}
 
-CONTACTS = {
-    "type": "object",
-    "required": ["contacts"],
-    "additionalProperties": False,
-    "properties": {
-        "contacts": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["id", "name", "handles", "hours", "source", "checked"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-                    "name": {"type": "string", "minLength": 2, "maxLength": 60},
-                    "handles": {"type": "string", "minLength": 10, "maxLength": 300},
-                    "not_for": {"type": "string", "maxLength": 300},
-                    "phone": {"type": "string", "pattern": r"^[0-9#*+-]{3,20}$"},
-                    "email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[a-z]+$"},
-                    "url": {"type": "string", "pattern": r"^https://\S+$"},
-                    # How to reach a contact that has no single number (e.g. "your bank").
-                    "reach": {"type": "string", "minLength": 5, "maxLength": 200},
-                    "hours": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "always": {"const": True},
-                            "weekdays": {"type": "array", "minItems": 1, "items": _TIME_RANGE},
-                            "closed_on_holidays": {"type": "boolean"},
-                            "year_end_closure": {"type": "boolean"},  # 12/29 - 1/3
+
+def contacts_schema(kinds: tuple[str, ...] | None, triage_ids: tuple[str, ...] | None) -> dict:
+    """contacts.yaml: the public contacts, their hours, and when each is routed."""
+    return {
+        "type": "object",
+        "required": ["contacts"],
+        "additionalProperties": False,
+        "properties": {
+            "contacts": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["id", "name", "handles", "hours", "source", "checked"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                        "name": {"type": "string", "minLength": 2, "maxLength": 60},
+                        "handles": {"type": "string", "minLength": 10, "maxLength": 300},
+                        "not_for": {"type": "string", "maxLength": 300},
+                        "phone": {"type": "string", "pattern": r"^[0-9#*+-]{3,20}$"},
+                        "email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[a-z]+$"},
+                        "url": {"type": "string", "pattern": r"^https://\S+$"},
+                        # How to reach a contact that has no single number (e.g. "your bank").
+                        "reach": {"type": "string", "minLength": 5, "maxLength": 200},
+                        "hours": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "always": {"const": True},
+                                "weekdays": {"type": "array", "minItems": 1, "items": _TIME_RANGE},
+                                "closed_on_holidays": {"type": "boolean"},
+                                "year_end_closure": {"type": "boolean"},  # 12/29 - 1/3
+                            },
                         },
+                        "when_closed": {"type": "string", "minLength": 10, "maxLength": 300},
+                        # Routing: who should be told about this contact
+                        "for_kinds": {"type": "array", "items": _one_of(kinds)},
+                        "when_yes": {"type": "array", "items": _one_of(triage_ids)},
+                        "emergency": {"type": "boolean"},
+                        "source": {"type": "string", "pattern": r"^https://\S+$"},
+                        "checked": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
                     },
-                    "when_closed": {"type": "string", "minLength": 10, "maxLength": 300},
-                    # Routing: who should be told about this contact
-                    "for_kinds": {"type": "array", "items": {"enum": list(INCIDENT_KINDS)}},
-                    "when_yes": {"type": "array", "items": {"enum": list(TRIAGE_IDS)}},
-                    "emergency": {"type": "boolean"},
-                    "source": {"type": "string", "pattern": r"^https://\S+$"},
-                    "checked": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
                 },
             },
         },
-    },
-}
+    }

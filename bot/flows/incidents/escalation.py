@@ -1,8 +1,10 @@
 """Where an incident report goes: severity, public contacts (open or not, right now), the
 company's own roles, and the 個人情報保護委員会 deadlines.
 
-Pure functions of the playbook, the triage answers and the time (JST), so they are
-tested with a frozen clock.
+Pure functions of the playbook, the triage answers, the escalation rules and the time (JST),
+so they are tested with a frozen clock. The rules are content: the severity levels and the
+roles told at each (incidents/policy.yaml), what each triage answer does (incidents/triage.yaml),
+and which kinds are presumed malicious (`malicious:` in each playbook).
 """
 from __future__ import annotations
 
@@ -12,13 +14,9 @@ from functools import lru_cache
 
 import holidays
 
-from bot.content.incidents import Contact, Playbook
+from bot.content.incidents import AnswerEffect, Contact, Escalation, Playbook
 
-SEVERITIES = ("low", "medium", "high", "critical")
 YES, NO, UNKNOWN = "yes", "no", "unknown"
-# Kinds where a leak is presumed to be by someone with 不正の目的 (the 確報 is due in 60 days).
-MALICIOUS_KINDS = frozenset({"ransomware", "malware", "suspicious_email", "phishing", "account_takeover",
-                             "web_compromise", "insider", "bec", "fake_alert", "extortion_email"})
 
 
 @lru_cache(maxsize=8)
@@ -74,31 +72,32 @@ def next_opening(contact: Contact, at: datetime) -> datetime | None:
     return None
 
 
-def severity(playbook: Playbook, answers: dict[str, str]) -> str:
-    level = SEVERITIES.index(playbook.severity)
-    if answers.get("still_spreading") == YES:
-        level += 1
-    if answers.get("multiple_devices") == YES:
-        level += 1
-    if answers.get("personal_data") == YES or answers.get("regulated_business") == YES:
-        level = max(level, SEVERITIES.index("high"))
-    if answers.get("money_transferred") == YES or answers.get("threat_to_life") == YES:
-        level = SEVERITIES.index("critical")
-    return SEVERITIES[min(level, len(SEVERITIES) - 1)]
+def _effects(answers: dict[str, str], rules: Escalation) -> list[AnswerEffect]:
+    """What the answers do, in the order of the triage questions."""
+    effects = []
+    for question, by_answer in rules.effects.items():
+        effect = by_answer.get(answers.get(question, ""))
+        if effect is not None:
+            effects.append(effect)
+    return effects
 
 
-ROLES_BY_SEVERITY = {
-    "low": ("security_lead",),
-    "medium": ("security_lead",),
-    "high": ("security_lead", "executive"),
-    "critical": ("security_lead", "executive", "it_vendor"),
-}
+def severity(playbook: Playbook, answers: dict[str, str], rules: Escalation) -> str:
+    """The playbook's severity moved by the answers: raises first (at most the highest level),
+    then each at_least, then a set level overrides (the highest set wins)."""
+    levels = rules.severities
+    effects = _effects(answers, rules)
+    level = min(levels.index(playbook.severity) + sum(e.raise_by for e in effects), len(levels) - 1)
+    level = max([level, *(levels.index(e.at_least) for e in effects if e.at_least)])
+    chosen = [levels.index(e.set_to) for e in effects if e.set_to]
+    return levels[max(chosen) if chosen else level]
 
 
-def roles_to_notify(level: str, answers: dict[str, str]) -> tuple[str, ...]:
-    roles = list(ROLES_BY_SEVERITY[level])
-    if answers.get("personal_data") in (YES, UNKNOWN):
-        roles.append("privacy_officer")
+def roles_to_notify(level: str, answers: dict[str, str], rules: Escalation) -> tuple[str, ...]:
+    """The roles told at this severity, then those the answers add."""
+    roles = list(rules.roles[level])
+    for effect in _effects(answers, rules):
+        roles += [role for role in effect.roles if role not in roles]
     return tuple(roles)
 
 
@@ -130,8 +129,8 @@ class LeakDeadlines:
     final_days: int
 
 
-def leak_deadlines(kind: str, discovered: datetime) -> LeakDeadlines:
-    days = 60 if kind in MALICIOUS_KINDS else 30
+def leak_deadlines(playbook: Playbook, discovered: datetime) -> LeakDeadlines:
+    days = 60 if playbook.malicious else 30
     day = discovered.date()
     return LeakDeadlines(discovered=day, preliminary_from=day + timedelta(days=3),
                          preliminary_by=day + timedelta(days=5), final_by=day + timedelta(days=days),

@@ -110,7 +110,7 @@ async def report(conv: Conversation, kind: str, description: str = "") -> None:
     texts = conv.content.texts
     do, dont = texts.numbered(playbook.do), texts.bullets(playbook.dont, key="list.dont")
     conv.out.text(conv.text("incident.first_steps", name=playbook.name, do=do, dont=dont, id=incident.id))
-    told = await notify_roles(conv, incident, roles_to_notify(playbook.severity, {}), update=False)
+    told = await notify_roles(conv, incident, roles_to_notify(playbook.severity, {}, conv.content.incidents.escalation), update=False)
     if told is None:
         conv.out.text(conv.text("incident.no_org"))
     else:
@@ -170,7 +170,7 @@ async def answer_and_route(conv: Conversation, incident_id: str, step_id: str, a
     playbook = _playbooks(conv)[draft["kind"]]
     now = conv.services.clock()
     answers = draft["answers"]
-    level = severity(playbook, answers)
+    level = severity(playbook, answers, conv.content.incidents.escalation)
     conv.ops.extend(_incidents(conv).record_triage(draft["id"], answers, level, now, _reporter_name(conv)))
     conv.out.text(routing_text(conv, playbook, answers, level, now))
     conv.out.text(conv.text("incident.follow_up", steps=conv.content.texts.bullets(playbook.follow_up)))
@@ -178,7 +178,7 @@ async def answer_and_route(conv: Conversation, incident_id: str, step_id: str, a
         id=draft["id"], kind=playbook.id, reporter=conv.who, reporter_name=_reporter_name(conv), description="",
         reported_at=now.isoformat(timespec="seconds"))
     incident.answers, incident.severity = answers, level  # this commit's, not yet stored
-    told = await notify_roles(conv, incident, roles_to_notify(level, answers), update=True)
+    told = await notify_roles(conv, incident, roles_to_notify(level, answers, conv.content.incidents.escalation), update=True)
     if told:
         conv.out.text(conv.text("incident.updated", to=told))
     conv.out.choices(conv.text("incident.after_prompt", id=draft["id"]), [

@@ -48,7 +48,7 @@ def routing_text(conv: Conversation, playbook: Playbook, answers: dict[str, str]
     if any(c.emergency for c in contacts):
         blocks.append(conv.text("incident.emergency_first"))
     if answers.get("personal_data") == YES:
-        deadlines = leak_deadlines(playbook.id, now)
+        deadlines = leak_deadlines(playbook, now)
         short = conv.content.texts.short_date
         blocks.append(conv.text(
             "incident.ppc_clock", discovered=short(deadlines.discovered),
