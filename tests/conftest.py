@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Redis, the real content, an engine with a settable clock.
+"""Shared fixtures: a real Redis, the real content, an engine with a settable clock,
+and the local fakes of the Slack and LINE APIs (tests/support/).
 
 Redis: the server REDIS_URL names, else an embedded one started for the test
 session (the same code `bot chat` uses). Each test works under its own key
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ from bot.core.engine import JST
 from bot.runtime.startup import build_engine
 from bot.store.keys import Keys
 from bot.store.conversations import Store, connect
+from tests.support.clock import Clock
+from tests.support.line_api import FakeLine
+from tests.support.slack_api import FakeSlack
 
 _LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
@@ -80,19 +84,6 @@ async def store(redis_url, key_prefix):
     await client.aclose(close_connection_pool=True)
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock():
     return Clock(datetime(2026, 11, 20, 10, 0, tzinfo=JST))
@@ -115,6 +106,20 @@ def engine(content, store, clock, certificates):
 @pytest.fixture
 def chat(engine):
     return LocalChat(engine, user="yamada")
+
+
+@pytest.fixture
+async def fake_slack():
+    """The Slack Web API on 127.0.0.1 (see tests/support/slack_api.py)."""
+    async with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def fake_line():
+    """The LINE Messaging API on 127.0.0.1 (see tests/support/line_api.py)."""
+    async with FakeLine() as fake:
+        yield fake
 
 
 @pytest.fixture(scope="session")

@@ -1,25 +1,12 @@
 """The `bot` command as a user runs it, in a subprocess, on the embedded store."""
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import redis
 
-BIN = Path(sys.executable).parent
-
-
-def run(command: str, *, data_dir: Path, env: dict[str, str] | None = None, stdin: str | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "BOT_CONTENT_DIR")}
-    environment.update(PATH=f"{BIN}{os.pathsep}{environment.get('PATH', '')}", BOT_DATA_DIR=str(data_dir))
-    environment.update(env or {})
-    return subprocess.run(["bash", "-c", command], input=stdin, capture_output=True, text=True,
-                          env=environment, timeout=timeout)
+from tests.support.cli import run
 
 
 def test_scripted_self_check_ends_with_the_100_point_result_and_persists(tmp_path):

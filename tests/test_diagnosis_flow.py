@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.adapters.local import LocalChat
-from tests.helpers import render_replies
+from tests.support.replies import render_replies
 from bot.runtime.startup import build_engine
 from bot.core.replies import Card, Choices, Progress
 from bot.store.conversations import Store, connect

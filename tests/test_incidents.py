@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.local import LocalChat
-from tests.helpers import render_replies
+from tests.support.replies import render_replies
 from bot.flows.incidents.records import IncidentStore
 from bot.flows.org.store import OrgStore
 from bot.core.replies import Choices, Notice, Recipient, Text
-from tests.test_cli import run
+from tests.support.cli import run
 
 
 @pytest.fixture

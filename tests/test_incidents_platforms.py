@@ -9,10 +9,10 @@ from bot.flows.incidents.records import IncidentStore
 from bot.flows.org.store import OrgStore
 from bot.core.replies import Recipient
 from bot.runtime.server import QUEUE, build_app
-from tests.fakes.line_api import FakeLineApi
-from tests.fakes.slack_api import FakeSlackApi, assert_valid_blocks
-from tests.test_line import BOT, USER as LINE_USER, line_settings, quick_data, say, tap
-from tests.test_slack import (
+from tests.support.line_api import FakeLine
+from tests.support.line_webhooks import BOT, USER as LINE_USER, line_settings, quick_data, say, tap
+from tests.support.slack_api import FakeSlack, assert_valid_blocks
+from tests.support.slack_events import (
     DM, TEAM, USER, all_text, click_body, dm, posts, send_click, send_event, signed_headers, slack_settings,
 )
 
@@ -22,7 +22,7 @@ async def test_slack_from_encrypted_files_to_a_routed_incident(engine):
     org = await orgs.create("山田商事")
     await orgs.bind(org, "slack", TEAM)
     await orgs.add_contact(org, "security_lead", Recipient("slack", TEAM, "channel", "C0SEC", "情報セキュリティ責任者"))
-    async with FakeSlackApi() as fake:
+    async with FakeSlack() as fake:
         fake.users[USER] = "田中"
         async with TestClient(TestServer(build_app(engine, slack=slack_settings(fake)))) as client:
             await send_event(client, dm("ファイルが暗号化された"))
@@ -49,7 +49,7 @@ async def test_slack_from_encrypted_files_to_a_routed_incident(engine):
         assert record.status == "in_progress"
         told = [c for c in posts(fake) if c.params["channel"] == USER]
         assert told and "対応中" in json.dumps(told[-1].params, ensure_ascii=False)
-        for call in fake.calls_to("chat.postMessage"):
+        for call in fake.calls("chat.postMessage"):
             assert_valid_blocks(call.params["blocks"])
 
 
@@ -59,7 +59,7 @@ async def test_line_from_encrypted_files_to_a_routed_incident(engine):
     await orgs.bind(org, "line", BOT)
     lead = "U4444444444444444444444444444444"
     await orgs.add_contact(org, "security_lead", Recipient("line", BOT, "user", lead, "情報セキュリティ責任者"))
-    async with FakeLineApi() as fake:
+    async with FakeLine() as fake:
         fake.profiles[LINE_USER] = "鈴木"
         async with TestClient(TestServer(build_app(engine, line=line_settings(fake)))) as client:
             first = await say(client, fake, "ファイルが暗号化された")

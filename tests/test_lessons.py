@@ -7,26 +7,10 @@ import json
 
 from PIL import Image as PILImage
 
-from tests.helpers import render_replies
 from bot.flows.learning.certificates import Status
 from bot.core.replies import Choices, Image, Text
-
-
-
-def edited_certificate(png: bytes) -> bytes:
-    """The certificate with its picture changed (a name painted over) but its metadata kept."""
-    from PIL import ImageDraw, PngImagePlugin
-
-    with PILImage.open(io.BytesIO(png)) as picture:
-        picture.load()
-        info = PngImagePlugin.PngInfo()
-        for key, value in picture.text.items():
-            info.add_text(key, value)
-        edited = picture.convert("RGB")
-    ImageDraw.Draw(edited).rectangle((500, 280, 1100, 380), fill=(255, 253, 248))
-    out = io.BytesIO()
-    edited.save(out, format="PNG", pnginfo=info)
-    return out.getvalue()
+from tests.support.certificates import edited_certificate
+from tests.support.replies import render_replies
 
 
 def question_of(replies) -> Choices:

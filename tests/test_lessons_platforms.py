@@ -9,16 +9,16 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.content.loader import load_content
 from bot.settings import DEFAULT_CONTENT_DIR
 from bot.runtime.server import build_app
-from tests.fakes.line_api import FakeLineApi
-from tests.fakes.slack_api import FakeSlackApi
-from tests.test_cli import run
-from tests.test_lessons import edited_certificate
-from tests.test_line import USER as LINE_USER, line_settings, say, tap
-from tests.test_slack import DM, all_text, dm, posts, send_click, send_event, slack_settings
+from tests.support.certificates import edited_certificate
+from tests.support.cli import run
+from tests.support.line_api import FakeLine
+from tests.support.line_webhooks import USER as LINE_USER, line_settings, say, tap
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_events import DM, all_text, dm, posts, send_click, send_event, slack_settings
 
 
 async def test_a_lesson_passed_in_slack_uploads_the_certificate(engine, content):
-    async with FakeSlackApi() as fake:
+    async with FakeSlack() as fake:
         fake.users["U0001"] = "田中"
         async with TestClient(TestServer(build_app(engine, slack=slack_settings(fake)))) as client:
             await send_event(client, dm("学習 1"))
@@ -28,12 +28,12 @@ async def test_a_lesson_passed_in_slack_uploads_the_certificate(engine, content)
         assert "全問正解です" in text and "修了証番号" in text
         [png] = fake.uploads.values()
         assert png.startswith(b"\x89PNG")
-        [complete] = fake.calls_to("files.completeUploadExternal")
+        [complete] = fake.calls("files.completeUploadExternal")
         assert "修了証" in str(complete.params)
 
 
 async def test_a_lesson_passed_in_line_sends_the_certificate_as_an_image(engine, content, certificates):
-    async with FakeLineApi() as fake:
+    async with FakeLine() as fake:
         fake.profiles[LINE_USER] = "佐々木"
         async with TestClient(TestServer(build_app(engine, line=line_settings(fake)))) as client:
             received = await say(client, fake, "学習 2")

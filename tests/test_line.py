@@ -2,10 +2,6 @@
 client, and a local fake of the Messaging API."""
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import itertools
 import json
 import logging
 import time
@@ -20,82 +16,24 @@ from bot.cli.line import set_up_rich_menu
 from bot.flows.org.store import OrgStore
 from bot.core.replies import Recipient
 from bot.adapters.line.rich_menu import TILES
-from bot.runtime.server import LINE, QUEUE, build_app
-from tests.fakes.line_api import FakeLineApi, assert_valid_line_messages
-
-SECRET = "line-channel-secret"
-BOT, USER = "Ubot0000000000000000000000000000", "U1111111111111111111111111111111"
-PUBLIC = "https://bot.example.jp"
-_ids = itertools.count(1)
-
-
-def signature(body: str, secret: str = SECRET) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()).decode()
-
-
-def base_event(kind: str, *, user: str, reply_token: str | None, event_id: str | None = None,
-               sent_at: float | None = None, redelivery: bool = False) -> dict:
-    event = {
-        "type": kind, "mode": "active", "timestamp": int((sent_at or time.time()) * 1000),
-        "source": {"type": "user", "userId": user},
-        "webhookEventId": event_id or f"01H{next(_ids):023d}",
-        "deliveryContext": {"isRedelivery": redelivery},
-    }
-    if reply_token:
-        event["replyToken"] = reply_token
-    return event
-
-
-def text_event(text: str, **kw) -> dict:
-    return {**base_event("message", **kw), "message": {"id": str(next(_ids)), "type": "text", "text": text,
-                                                       "quoteToken": "q"}}
-
-
-def postback_event(data: str, **kw) -> dict:
-    return {**base_event("postback", **kw), "postback": {"data": data}}
+from bot.runtime.server import LINE, build_app
+from tests.support.line_api import CREATE_RICH_MENU, PUSH, REPLY, assert_valid_line_messages
+from tests.support.line_webhooks import (
+    BOT, PUBLIC, USER, base_event, line_settings, quick_data, say, send, signature, tap, text_event,
+)
 
 
 @pytest.fixture
-async def fake_line():
-    async with FakeLineApi() as fake:
-        fake.profiles[USER] = "鈴木"
-        yield fake
-
-
-def line_settings(fake: FakeLineApi) -> LineSettings:
-    return LineSettings(channel_secret=SECRET, access_token=fake.access_token, public_url=PUBLIC,
-                        api_url=fake.base_url)
+def fake_line(fake_line):
+    """The shared fake, knowing the user's LINE profile."""
+    fake_line.profiles[USER] = "鈴木"
+    return fake_line
 
 
 @pytest.fixture
 async def line(engine, fake_line):
     async with TestClient(TestServer(build_app(engine, line=line_settings(fake_line), workers=8))) as client:
         yield client
-
-
-async def send(client: TestClient, *events: dict, secret: str = SECRET):
-    body = json.dumps({"destination": BOT, "events": list(events)}, ensure_ascii=False)
-    response = await client.post("/line/callback", data=body.encode(),
-                                 headers={"X-Line-Signature": signature(body, secret), "Content-Type": "application/json"})
-    await client.app[QUEUE].drain()
-    return response
-
-
-async def say(client, fake, text: str, user: str = USER) -> list[dict]:
-    """Send a text with a fresh reply token; the messages the user received for it."""
-    before = len(fake.delivered[user])
-    await send(client, text_event(text, user=user, reply_token=fake.issue_reply_token(user)))
-    return fake.delivered[user][before:]
-
-
-async def tap(client, fake, data: str, user: str = USER) -> list[dict]:
-    before = len(fake.delivered[user])
-    await send(client, postback_event(data, user=user, reply_token=fake.issue_reply_token(user)))
-    return fake.delivered[user][before:]
-
-
-def quick_data(message: dict, label: str) -> str:
-    return next(i["action"]["data"] for i in message["quickReply"]["items"] if i["action"]["label"] == label)
 
 
 async def answer_by_postbacks(client, fake, label: str, count: int = 25) -> list[dict]:
@@ -123,8 +61,8 @@ async def test_self_check_by_postbacks_to_flex_result_and_served_chart(line, fak
     assert (await line.get(preview.path)).status == 200
     guessed = original.path[:-6] + ("A" if original.path[-5] != "A" else "B") + ".png"
     assert (await line.get(guessed)).status == 404
-    assert len(fake_line.calls_to("reply")) == 27 and fake_line.push_count == 0  # all within reply tokens
-    for call in fake_line.calls_to("reply"):
+    assert len(fake_line.calls(REPLY)) == 27 and fake_line.push_count == 0  # all within reply tokens
+    for call in fake_line.calls(REPLY):
         assert_valid_line_messages(call.json["messages"])
 
 
@@ -137,7 +75,7 @@ async def test_share_result_is_pushed_to_the_security_lead_with_a_button(line, f
     await answer_by_postbacks(line, fake_line, "一部実施している")
     confirm = await tap(line, fake_line, "share_result")
     assert "結果を情報セキュリティ責任者に送りました" in confirm[-1]["text"]
-    [push] = fake_line.calls_to("push")
+    [push] = fake_line.calls(PUSH)
     assert push.json["to"] == lead and push.headers.get("X-Line-Retry-Key")
     notice = fake_line.delivered[lead]
     assert "鈴木さんから自社診断の結果が届きました" in notice[0]["text"]
@@ -150,7 +88,7 @@ async def test_forged_signature_gets_400_and_changes_nothing(line, fake_line, en
     assert response.status == 400
     missing = await line.post("/line/callback", data=b'{"events": []}')
     assert missing.status == 400
-    assert fake_line.calls == []
+    assert fake_line.calls() == []
     assert (await engine.store.read(ConversationKey("line", BOT, USER))).record is None
 
 
@@ -158,13 +96,13 @@ async def test_forged_signature_gets_400_and_changes_nothing(line, fake_line, en
 async def test_malformed_bodies_get_400(line, fake_line, body):
     response = await line.post("/line/callback", data=body.encode(), headers={"X-Line-Signature": signature(body)})
     assert response.status == 400
-    assert fake_line.calls == []
+    assert fake_line.calls() == []
 
 
 async def test_an_event_that_does_not_parse_is_skipped_not_a_500(line, fake_line):
     response = await send(line, {"type": "message", "nonsense": True})
     assert response.status == 200
-    assert fake_line.calls == []
+    assert fake_line.calls() == []
 
 
 async def test_a_redelivered_event_is_not_answered_again(line, fake_line):
@@ -172,14 +110,14 @@ async def test_a_redelivered_event_is_not_answered_again(line, fake_line):
     await send(line, event)
     again = {**event, "replyToken": fake_line.issue_reply_token(USER), "deliveryContext": {"isRedelivery": True}}
     assert (await send(line, again)).status == 200
-    assert len(fake_line.calls_to("reply")) == 1 and fake_line.calls_to("push") == []
+    assert len(fake_line.calls(REPLY)) == 1 and fake_line.calls(PUSH) == []
 
 
 async def test_an_expired_reply_token_falls_back_to_push(line, fake_line):
     token = fake_line.issue_reply_token(USER, expires_in=0.0)
     await send(line, text_event("メニュー", user=USER, reply_token=token))
-    [reply] = fake_line.calls_to("reply")  # tried, refused as expired
-    [push] = fake_line.calls_to("push")
+    [reply] = fake_line.calls(REPLY)  # tried, refused as expired
+    [push] = fake_line.calls(PUSH)
     assert push.json["to"] == USER and "自社診断をはじめる" in json.dumps(push.json, ensure_ascii=False)
     assert fake_line.push_count == 1
 
@@ -187,7 +125,7 @@ async def test_an_expired_reply_token_falls_back_to_push(line, fake_line):
 async def test_an_old_event_is_pushed_without_trying_its_token(line, fake_line):
     await send(line, text_event("メニュー", user=USER, reply_token=fake_line.issue_reply_token(USER),
                                 sent_at=time.time() - 120))
-    assert fake_line.calls_to("reply") == [] and fake_line.push_count == 1
+    assert fake_line.calls(REPLY) == [] and fake_line.push_count == 1
 
 
 async def test_a_retried_push_is_not_delivered_twice(line, fake_line):
@@ -195,14 +133,14 @@ async def test_a_retried_push_is_not_delivered_twice(line, fake_line):
     messages = [{"type": "text", "text": "テスト"}]
     await adapter._push(USER, messages, key="7f6c3c1e-8f0a-4b8e-9d2e-1a2b3c4d5e6f")
     await adapter._push(USER, messages, key="7f6c3c1e-8f0a-4b8e-9d2e-1a2b3c4d5e6f")  # e.g. after a lost response
-    assert len(fake_line.calls_to("push")) == 2
+    assert len(fake_line.calls(PUSH)) == 2
     assert fake_line.delivered[USER] == messages  # LINE accepted the key once (409 the second time)
 
 
 async def test_push_server_errors_are_retried_with_the_same_key(line, fake_line):
-    fake_line.fail_next("push", status=500)
+    fake_line.fail_next(PUSH, 500)
     await send(line, text_event("メニュー", user=USER, reply_token=None))
-    pushes = fake_line.calls_to("push")
+    pushes = fake_line.calls(PUSH)
     assert len(pushes) == 2 and pushes[0].headers["X-Line-Retry-Key"] == pushes[1].headers["X-Line-Retry-Key"]
     assert fake_line.push_count == 1
 
@@ -226,7 +164,7 @@ async def test_stickers_get_the_hint_and_the_display_name_is_cached(line, fake_l
     await send(line, event)
     assert "うまく読み取れませんでした" in fake_line.delivered[USER][-1]["text"]
     await say(line, fake_line, "メニュー")
-    assert len(fake_line.calls_to("profile")) == 1
+    assert len([c for c in fake_line.calls() if c.path.startswith("/v2/bot/profile/")]) == 1
     assert await engine.store.client.get(engine.store.keys.display_name(ConversationKey("line", BOT, USER))) \
         == "鈴木".encode()
 
@@ -243,7 +181,7 @@ async def test_rich_menu_is_created_with_its_image_and_set_as_default(fake_line,
                                      api_url=fake_line.base_url)
     assert fake_line.default_rich_menu == menu_id
     assert fake_line.rich_menu_images[menu_id].startswith(b"\x89PNG")
-    [create] = fake_line.calls_to("create_rich_menu")
+    [create] = fake_line.calls(CREATE_RICH_MENU)
     actions = [area["action"] for area in create.json["areas"]]
     assert [a["label"] for a in actions] == ["自社診断", "ポイント学習", "緊急相談", "進捗"]
     assert [a["data"] for a in actions] == [tile.trigger for tile in TILES] == [
@@ -272,20 +210,20 @@ async def test_push_quota_exhaustion_is_logged(line, fake_line, caplog):
 
 async def test_a_slack_users_report_reaches_a_lead_on_line(engine, fake_line):
     """One `bot serve` with both platforms: a notice crosses from Slack to LINE (push)."""
-    from tests.fakes.slack_api import FakeSlackApi
-    from tests.test_slack import TEAM, answer_check_by_clicks, dm, posts, send_click, send_event, slack_settings
+    from tests.support.slack_api import FakeSlack
+    from tests.support.slack_events import TEAM, answer_check_by_clicks, dm, posts, send_click, send_event, slack_settings
 
     orgs = OrgStore(engine.store.client, engine.store.keys)
     org = await orgs.create("横断商事")
     await orgs.bind(org, "slack", TEAM)
     lead = "U3333333333333333333333333333333"
     await orgs.add_contact(org, "security_lead", Recipient("line", BOT, "user", lead, "情報セキュリティ責任者"))
-    async with FakeSlackApi() as fake_slack:
+    async with FakeSlack() as fake_slack:
         app = build_app(engine, slack=slack_settings(fake_slack), line=line_settings(fake_line))
         async with TestClient(TestServer(app)) as client:
             await send_event(client, dm("自社診断"))
             await answer_check_by_clicks(client, fake_slack, ["実施している"] * 25)
             await send_click(client, posts(fake_slack)[-1].params["blocks"], "担当者に結果を送る")
-    [push] = fake_line.calls_to("push")
+    [push] = fake_line.calls(PUSH)
     assert push.json["to"] == lead
     assert "自社診断の結果が届きました" in fake_line.delivered[lead][0]["text"]

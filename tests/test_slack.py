@@ -3,9 +3,6 @@ paths, and a local fake of the Slack Web API."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import itertools
 import json
 import logging
 import time
@@ -20,64 +17,11 @@ from bot.settings import ConfigError, SlackSettings
 from bot.flows.org.store import OrgStore
 from bot.core.replies import Recipient
 from bot.runtime.server import QUEUE, build_app
-from tests.fakes.slack_api import FakeSlackApi, assert_valid_blocks
-
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-TEAM, USER, DM = "T0001", "U0001", "D0001"
-_ids = itertools.count(1)
-
-
-def signed_headers(body: str, *, timestamp: int | None = None, secret: str = SECRET,
-                   content_type: str = "application/json") -> dict[str, str]:
-    ts = str(timestamp if timestamp is not None else int(time.time()))
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}", "Content-Type": content_type}
-
-
-def event_body(event: dict, *, event_id: str | None = None) -> str:
-    return json.dumps({
-        "token": "unused", "team_id": TEAM, "api_app_id": "A0001", "type": "event_callback",
-        "event_id": event_id or f"Ev{next(_ids):06d}", "event_time": int(time.time()), "event": event,
-        "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
-    })
-
-
-def dm(text: str, *, user: str = USER) -> dict:
-    ts = f"{time.time():.6f}"
-    return {"type": "message", "channel_type": "im", "channel": DM, "user": user, "text": text, "ts": ts,
-            "event_ts": ts}
-
-
-def click_body(message_blocks: list, label: str, *, message_ts: str, user: str = USER,
-               channel: str = DM) -> str:
-    """The block_actions payload Slack sends when the button with this label is clicked."""
-    for block in message_blocks:
-        for element in block.get("elements", []) if block["type"] == "actions" else []:
-            if element["text"]["text"] == label:
-                payload = {
-                    "type": "block_actions", "team": {"id": TEAM, "domain": "example"},
-                    "user": {"id": user, "username": "yamada", "team_id": TEAM}, "api_app_id": "A0001",
-                    "token": "unused", "trigger_id": f"trig{next(_ids)}",
-                    "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
-                                  "is_ephemeral": False},
-                    "channel": {"id": channel, "name": "directmessage"},
-                    "message": {"type": "message", "user": "UBOT", "ts": message_ts, "text": "q",
-                                "blocks": message_blocks},
-                    "actions": [{**element, "block_id": block["block_id"], "action_ts": f"{time.time():.6f}"}],
-                }
-                return urlencode({"payload": json.dumps(payload, ensure_ascii=False)})
-    raise AssertionError(f"no button {label!r} in the message")
-
-
-@pytest.fixture
-async def fake_slack():
-    async with FakeSlackApi() as fake:
-        yield fake
-
-
-def slack_settings(fake: FakeSlackApi) -> SlackSettings:
-    return SlackSettings(signing_secret=SECRET, bot_token="xoxb-test", client_id=None, client_secret=None,
-                         api_url=fake.base_url)
+from tests.support.slack_api import FakeSlack, assert_valid_blocks
+from tests.support.slack_events import (
+    DM, SECRET, TEAM, USER, all_text, answer_check_by_clicks, dm, event_body, posts, send_click, send_event,
+    signed_headers, slack_settings,
+)
 
 
 @pytest.fixture
@@ -87,43 +31,13 @@ async def slack(engine, fake_slack):
         yield client
 
 
-async def send_event(client: TestClient, event: dict, *, event_id: str | None = None, headers: dict | None = None):
-    body = event_body(event, event_id=event_id)
-    response = await client.post("/slack/events", data=body, headers={**signed_headers(body), **(headers or {})})
-    await client.app[QUEUE].drain()
-    return response
-
-
-async def send_click(client: TestClient, blocks: list, label: str, *, message_ts: str = "1700000000.000100"):
-    body = click_body(blocks, label, message_ts=message_ts)
-    response = await client.post(
-        "/slack/events", data=body, headers=signed_headers(body, content_type="application/x-www-form-urlencoded"))
-    await client.app[QUEUE].drain()
-    return response
-
-
-def posts(fake: FakeSlackApi, channel: str | None = None) -> list:
-    return [c for c in fake.calls_to("chat.postMessage") if channel is None or c.params.get("channel") == channel]
-
-
-def all_text(blocks: list) -> str:
-    return json.dumps(blocks, ensure_ascii=False)
-
-
-def validate_everything_sent(fake: FakeSlackApi) -> None:
+def validate_everything_sent(fake: FakeSlack) -> None:
     for method in ("chat.postMessage", "chat.update"):
-        for call in fake.calls_to(method):
+        for call in fake.calls(method):
             if call.params.get("blocks"):
                 assert_valid_blocks(call.params["blocks"])
-    for call in fake.calls_to("views.publish"):
+    for call in fake.calls("views.publish"):
         assert_valid_blocks(call.params["view"]["blocks"], max_blocks=100)
-
-
-async def answer_check_by_clicks(client, fake, labels: list[str]) -> None:
-    for i, label in enumerate(labels):
-        question = posts(fake, DM)[-1].params["blocks"]
-        response = await send_click(client, question, label, message_ts=f"17000000{i:02d}.000100")
-        assert response.status == 200
 
 
 async def test_self_check_by_button_clicks_to_result_and_chart(slack, fake_slack):
@@ -140,12 +54,12 @@ async def test_self_check_by_button_clicks_to_result_and_chart(slack, fake_slack
     assert fields[0].startswith("*合計*\n100 / 100点")
     assert any(f.startswith("*基本的対策*\n20 / 20点") for f in fields)
     # Every clicked question was updated to show the answer instead of its buttons.
-    updates = fake_slack.calls_to("chat.update")
+    updates = fake_slack.calls("chat.update")
     assert len(updates) == 25
     assert all(b["type"] != "actions" for b in updates[0].params["blocks"])
     assert "✅ *実施している*" in all_text(updates[0].params["blocks"])
     # The chart went up with files_upload_v2, into the DM.
-    [complete] = fake_slack.calls_to("files.completeUploadExternal")
+    [complete] = fake_slack.calls("files.completeUploadExternal")
     assert complete.params["channel_id"] == DM
     [png] = fake_slack.uploads.values()
     assert png.startswith(b"\x89PNG")
@@ -181,7 +95,7 @@ async def test_forged_and_stale_signatures_get_401_and_change_nothing(slack, fak
     unsigned = await slack.post("/slack/events", data=body, headers={"Content-Type": "application/json"})
     assert unsigned.status == 401
     await slack.app[QUEUE].drain()
-    assert fake_slack.calls == []
+    assert fake_slack.calls() == []
     from bot.store.keys import ConversationKey
     assert (await engine.store.read(ConversationKey("slack", TEAM, USER))).record is None
 
@@ -216,7 +130,7 @@ async def test_malformed_bodies_get_400(slack, fake_slack, body, content_type):
     response = await slack.post("/slack/events", data=body.encode(),
                                 headers=signed_headers(body, content_type=content_type))
     assert response.status == 400
-    assert fake_slack.calls == []
+    assert fake_slack.calls() == []
 
 
 async def test_slash_command_opens_the_menu_in_the_dm(slack, fake_slack):
@@ -246,7 +160,7 @@ async def test_app_home_shows_the_latest_score_and_menu(slack, fake_slack):
     await answer_check_by_clicks(slack, fake_slack, ["実施している"] * 20 + ["実施していない"] * 5)
     await send_event(slack, {"type": "app_home_opened", "user": USER, "channel": DM, "tab": "home",
                              "event_ts": f"{time.time():.6f}"})
-    [publish] = fake_slack.calls_to("views.publish")
+    [publish] = fake_slack.calls("views.publish")
     assert publish.params["user_id"] == USER
     text = all_text(publish.params["view"]["blocks"])
     assert "80 / 100点" in text and "自社診断をはじめる" in text
@@ -257,14 +171,14 @@ async def test_display_names_come_from_the_profile_once(slack, fake_slack, engin
     fake_slack.users[USER] = "総務の佐藤"
     for text in ("メニュー", "ヘルプ", "メニュー"):
         await send_event(slack, dm(text))
-    assert len(fake_slack.calls_to("users.info")) == 1
+    assert len(fake_slack.calls("users.info")) == 1
     from bot.store.keys import ConversationKey
     assert await engine.store.client.get(engine.store.keys.display_name(ConversationKey("slack", TEAM, USER))) \
         == "総務の佐藤".encode()
 
 
 async def test_rate_limit_is_retried_and_the_message_arrives(slack, fake_slack):
-    fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    fake_slack.fail_next("chat.postMessage", 429, headers={"Retry-After": "1"})
     await send_event(slack, dm("メニュー"))
     delivered = [c for c in posts(fake_slack, DM) if c.params.get("blocks")]
     assert len(delivered) == 2  # the refused attempt and the retry
@@ -272,7 +186,7 @@ async def test_rate_limit_is_retried_and_the_message_arrives(slack, fake_slack):
 
 
 async def test_server_errors_end_in_an_apology_and_a_log_line(slack, fake_slack, caplog):
-    fake_slack.fail_next("chat.postMessage", status=500, times=3)  # the first try and both retries
+    fake_slack.fail_next("chat.postMessage", 500, count=3)  # the first try and both retries
     with caplog.at_level(logging.ERROR, logger="bot.adapters.slack.adapter"):
         await send_event(slack, dm("メニュー"))
     apology = posts(fake_slack, DM)[-1].params

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bot.adapters.slack.blocks import SlackMessage, home_view, mark_chosen, plan_delivery, split_text
 from bot.core.replies import Card, Choice, Choices, Field, Image, Notice, Progress, Recipient, Text
-from tests.fakes.slack_api import assert_valid_blocks
+from tests.support.slack_api import assert_valid_blocks
 
 
 def messages(replies) -> list[SlackMessage]:

@@ -9,12 +9,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.adapters.slack.oauth_store import RedisInstallationStore
 from bot.settings import SlackSettings
 from bot.runtime.server import QUEUE, build_app
-from tests.fakes.slack_api import FakeSlackApi
-from tests.test_slack import SECRET, event_body, signed_headers
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_events import SECRET, event_body, signed_headers
 
 
 async def test_oauth_install_then_events_use_the_installed_token(engine):
-    async with FakeSlackApi() as fake:
+    async with FakeSlack() as fake:
         fake.oauth_clients["111.222"] = "client-secret"
         fake.oauth_codes["code-1"] = "T0999"
         settings = SlackSettings(signing_secret=SECRET, bot_token=None, client_id="111.222",
@@ -45,5 +45,5 @@ async def test_oauth_install_then_events_use_the_installed_token(engine):
             response = await client.post("/slack/events", data=body, headers=signed_headers(body))
             assert response.status == 200
             await client.app[QUEUE].drain()
-            [post] = fake.calls_to("chat.postMessage")
+            [post] = fake.calls("chat.postMessage")
             assert post.headers["Authorization"] == "Bearer xoxb-installed-T0999"

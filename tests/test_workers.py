@@ -7,8 +7,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.runtime.server import QUEUE, build_app
 from bot.core.work_queue import WorkQueue
-from tests.fakes.slack_api import FakeSlackApi
-from tests.test_slack import dm, event_body, signed_headers, slack_settings
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_events import dm, event_body, signed_headers, slack_settings
 
 
 async def test_concurrency_is_bounded_and_every_job_runs():
@@ -57,7 +57,7 @@ async def test_a_full_queue_refuses_and_a_failing_job_does_not_stop_the_workers(
 
 
 async def test_server_answers_503_with_retry_after_when_the_queue_is_full(engine):
-    async with FakeSlackApi() as fake:
+    async with FakeSlack() as fake:
         app = build_app(engine, slack=slack_settings(fake), workers=1, queue_capacity=1)
         async with TestClient(TestServer(app)) as client:
             gate = asyncio.Event()
@@ -74,7 +74,7 @@ async def test_server_answers_503_with_retry_after_when_the_queue_is_full(engine
             assert response.status == 503 and response.headers["Retry-After"] == "5"
             gate.set()
             await queue.drain()
-        assert fake.calls_to("chat.postMessage") == []  # refused means not half-done
+        assert fake.calls("chat.postMessage") == []  # refused means not half-done
 
 
 async def test_one_users_burst_runs_in_order_and_does_not_starve_others():

@@ -1,4 +1,4 @@
-"""Small helpers shared by the tests."""
+"""Replies as the local chat shows them."""
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,1 +1,0 @@
-"""Local fakes of the outside services the bot talks to (no network needed)."""
