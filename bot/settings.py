@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
-from importlib import resources
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import platformdirs

@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.local import LocalChat
-from bot.flows.learning.certificates import Certificates
-from bot.settings import DEFAULT_CONTENT_DIR
 from bot.content.loader import load_content
-from bot.store.embedded import EmbeddedRedis
 from bot.core.engine import JST
+from bot.flows.learning.certificates import Certificates
 from bot.runtime.startup import build_engine
-from bot.store.keys import Keys
+from bot.settings import DEFAULT_CONTENT_DIR
 from bot.store.conversations import Store, connect
+from bot.store.embedded import EmbeddedRedis
+from bot.store.keys import Keys
 from tests.support.clock import Clock
 from tests.support.line_api import FakeLine
 from tests.support.slack_api import FakeSlack

@@ -145,7 +145,12 @@ def test_a_new_playbook_needs_no_code(broken):
 
     from bot.core.classifier import IntentClassifier
     from bot.core.engine import JST
-    from bot.flows.incidents.escalation import leak_deadlines, roles_to_notify, route_contacts, severity
+    from bot.flows.incidents.escalation import (
+        leak_deadlines,
+        roles_to_notify,
+        route_contacts,
+        severity,
+    )
 
     add_kind(broken)
     assert problems_text(broken) == []

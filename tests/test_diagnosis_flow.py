@@ -4,11 +4,11 @@ from __future__ import annotations
 import asyncio
 
 from bot.adapters.local import LocalChat
-from tests.support.replies import render_replies
-from bot.runtime.startup import build_engine
 from bot.core.replies import Card, Choices, Progress
+from bot.runtime.startup import build_engine
 from bot.store.conversations import Store, connect
 from bot.store.keys import Keys
+from tests.support.replies import render_replies
 
 LABELS = ["実施している", "一部実施している", "実施していない", "わからない"]
 

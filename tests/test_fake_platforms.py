@@ -7,8 +7,14 @@ import re
 
 import pytest
 from linebot.v3.messaging import (
-    ApiException, AsyncApiClient, AsyncMessagingApi, AsyncMessagingApiBlob, Configuration, PushMessageRequest,
-    ReplyMessageRequest, RichMenuRequest,
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    AsyncMessagingApiBlob,
+    Configuration,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    RichMenuRequest,
 )
 from PIL import Image
 from slack_sdk.errors import SlackApiError

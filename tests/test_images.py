@@ -8,7 +8,14 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 
 from bot.core import images
-from bot.core.images import BACKGROUND, TRACK_COLOUR, load_font, png_size, render_preview, render_score_chart
+from bot.core.images import (
+    BACKGROUND,
+    TRACK_COLOUR,
+    load_font,
+    png_size,
+    render_preview,
+    render_score_chart,
+)
 
 SAMPLE_BARS = [
     ("合計", 72, 100),
@@ -184,7 +191,8 @@ def test_png_size_reads_header_and_rejects_other_data():
 
 
 def test_rich_menu_image_has_the_size_line_expects_and_four_tiles(content):
-    from PIL import Image as PILImage, ImageChops
+    from PIL import Image as PILImage
+    from PIL import ImageChops
 
     from bot.adapters.line.rich_menu import HEIGHT, WIDTH, render_rich_menu
 

@@ -1,15 +1,14 @@
 """緊急相談 through the local adapter: recognition, playbook at once, triage, routing, records."""
 from __future__ import annotations
 
-
 import pytest
 
 from bot.adapters.local import LocalChat
-from tests.support.replies import render_replies
+from bot.core.replies import Choices, Notice, Recipient, Text
 from bot.flows.incidents.records import IncidentStore
 from bot.flows.org.store import OrgStore
-from bot.core.replies import Choices, Notice, Recipient, Text
 from tests.support.cli import run
+from tests.support.replies import render_replies
 
 
 @pytest.fixture

@@ -5,15 +5,26 @@ import json
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.core.replies import Recipient
 from bot.flows.incidents.records import IncidentStore
 from bot.flows.org.store import OrgStore
-from bot.core.replies import Recipient
 from bot.runtime.server import QUEUE, build_app
 from tests.support.line_api import FakeLine
-from tests.support.line_webhooks import BOT, USER as LINE_USER, line_settings, quick_data, say, tap
+from tests.support.line_webhooks import BOT, line_settings, quick_data, say, tap
+from tests.support.line_webhooks import USER as LINE_USER
 from tests.support.slack_api import FakeSlack, assert_valid_blocks
 from tests.support.slack_events import (
-    DM, TEAM, USER, all_text, click_body, dm, posts, send_click, send_event, signed_headers, slack_settings,
+    DM,
+    TEAM,
+    USER,
+    all_text,
+    click_body,
+    dm,
+    posts,
+    send_click,
+    send_event,
+    signed_headers,
+    slack_settings,
 )
 
 

@@ -7,8 +7,8 @@ import json
 
 from PIL import Image as PILImage
 
-from bot.flows.learning.certificates import Status
 from bot.core.replies import Choices, Image, Text
+from bot.flows.learning.certificates import Status
 from tests.support.certificates import edited_certificate
 from tests.support.replies import render_replies
 

@@ -7,14 +7,23 @@ from urllib.parse import urlparse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.content.loader import load_content
-from bot.settings import DEFAULT_CONTENT_DIR
 from bot.runtime.server import build_app
+from bot.settings import DEFAULT_CONTENT_DIR
 from tests.support.certificates import edited_certificate
 from tests.support.cli import run
 from tests.support.line_api import FakeLine
-from tests.support.line_webhooks import USER as LINE_USER, line_settings, say, tap
+from tests.support.line_webhooks import USER as LINE_USER
+from tests.support.line_webhooks import line_settings, say, tap
 from tests.support.slack_api import FakeSlack
-from tests.support.slack_events import DM, all_text, dm, posts, send_click, send_event, slack_settings
+from tests.support.slack_events import (
+    DM,
+    all_text,
+    dm,
+    posts,
+    send_click,
+    send_event,
+    slack_settings,
+)
 
 
 async def test_a_lesson_passed_in_slack_uploads_the_certificate(engine, content):

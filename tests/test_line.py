@@ -10,16 +10,31 @@ from urllib.parse import urlparse
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.adapters.line.rich_menu import TILES
+from bot.cli.line import set_up_rich_menu
+from bot.core.replies import Recipient
+from bot.flows.org.store import OrgStore
+from bot.runtime.server import LINE, build_app
 from bot.settings import ConfigError, LineSettings
 from bot.store.keys import ConversationKey
-from bot.cli.line import set_up_rich_menu
-from bot.flows.org.store import OrgStore
-from bot.core.replies import Recipient
-from bot.adapters.line.rich_menu import TILES
-from bot.runtime.server import LINE, build_app
-from tests.support.line_api import CREATE_RICH_MENU, PUSH, REPLY, assert_valid_line_messages
+from tests.support.line_api import (
+    CREATE_RICH_MENU,
+    PUSH,
+    REPLY,
+    assert_valid_line_messages,
+)
 from tests.support.line_webhooks import (
-    BOT, PUBLIC, USER, base_event, line_settings, quick_data, say, send, signature, tap, text_event,
+    BOT,
+    PUBLIC,
+    USER,
+    base_event,
+    line_settings,
+    quick_data,
+    say,
+    send,
+    signature,
+    tap,
+    text_event,
 )
 
 
@@ -211,7 +226,15 @@ async def test_push_quota_exhaustion_is_logged(line, fake_line, caplog):
 async def test_a_slack_users_report_reaches_a_lead_on_line(engine, fake_line):
     """One `bot serve` with both platforms: a notice crosses from Slack to LINE (push)."""
     from tests.support.slack_api import FakeSlack
-    from tests.support.slack_events import TEAM, answer_check_by_clicks, dm, posts, send_click, send_event, slack_settings
+    from tests.support.slack_events import (
+        TEAM,
+        answer_check_by_clicks,
+        dm,
+        posts,
+        send_click,
+        send_event,
+        slack_settings,
+    )
 
     orgs = OrgStore(engine.store.client, engine.store.keys)
     org = await orgs.create("横断商事")

@@ -4,7 +4,17 @@ from __future__ import annotations
 from linebot.v3.messaging import Message, ReplyMessageRequest
 
 from bot.adapters.line.messages import batches, render
-from bot.core.replies import Card, Choice, Choices, Field, Image, Notice, Progress, Recipient, Text
+from bot.core.replies import (
+    Card,
+    Choice,
+    Choices,
+    Field,
+    Image,
+    Notice,
+    Progress,
+    Recipient,
+    Text,
+)
 
 NO_IMAGES: dict = {}
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.runtime.startup import build_engine
-from bot.store.keys import Keys
 from bot.runtime.server import build_app
+from bot.runtime.startup import build_engine
 from bot.store.conversations import Store, connect
+from bot.store.keys import Keys
 
 
 async def test_healthz_reports_redis(engine):

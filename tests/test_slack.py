@@ -3,7 +3,6 @@ paths, and a local fake of the Slack Web API."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from urllib.parse import urlencode
@@ -13,14 +12,24 @@ import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.slack.adapter import SCOPES
-from bot.settings import ConfigError, SlackSettings
-from bot.flows.org.store import OrgStore
 from bot.core.replies import Recipient
+from bot.flows.org.store import OrgStore
 from bot.runtime.server import QUEUE, build_app
+from bot.settings import ConfigError, SlackSettings
 from tests.support.slack_api import FakeSlack, assert_valid_blocks
 from tests.support.slack_events import (
-    DM, SECRET, TEAM, USER, all_text, answer_check_by_clicks, dm, event_body, posts, send_click, send_event,
-    signed_headers, slack_settings,
+    DM,
+    TEAM,
+    USER,
+    all_text,
+    answer_check_by_clicks,
+    dm,
+    event_body,
+    posts,
+    send_click,
+    send_event,
+    signed_headers,
+    slack_settings,
 )
 
 

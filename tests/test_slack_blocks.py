@@ -1,8 +1,24 @@
 """Block Kit rendering stays within Slack's limits whatever the content."""
 from __future__ import annotations
 
-from bot.adapters.slack.blocks import SlackMessage, home_view, mark_chosen, plan_delivery, split_text
-from bot.core.replies import Card, Choice, Choices, Field, Image, Notice, Progress, Recipient, Text
+from bot.adapters.slack.blocks import (
+    SlackMessage,
+    home_view,
+    mark_chosen,
+    plan_delivery,
+    split_text,
+)
+from bot.core.replies import (
+    Card,
+    Choice,
+    Choices,
+    Field,
+    Image,
+    Notice,
+    Progress,
+    Recipient,
+    Text,
+)
 from tests.support.slack_api import assert_valid_blocks
 
 

@@ -7,8 +7,8 @@ import time
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.slack.oauth_store import RedisInstallationStore
-from bot.settings import SlackSettings
 from bot.runtime.server import QUEUE, build_app
+from bot.settings import SlackSettings
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_events import SECRET, event_body, signed_headers
 

@@ -5,8 +5,8 @@ import asyncio
 
 import pytest
 
-from bot.store.keys import ConversationKey
 from bot.store.conversations import CONVERSATION_TTL_SECONDS, CommitOutcome, StoreOp
+from bot.store.keys import ConversationKey
 
 WHO = ConversationKey("slack", "T1", "U1")
 

@@ -22,6 +22,8 @@ import pytest
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
+# The installed bot runs on its own content and the embedded store, whatever the test run uses.
+_NOT_INHERITED = ("BOT_CONTENT_DIR", "VIRTUAL_ENV", "PYTHONPATH", "REDIS_URL")
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def installed(tmp_path_factory) -> Path:
 
 def _run(bin_dir: Path, command: str, *, cwd: Path, stdin: str = "", timeout: float = 120,
          env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in ("BOT_CONTENT_DIR", "VIRTUAL_ENV", "PYTHONPATH", "REDIS_URL")}
+    environment = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     environment.update({"PATH": f"{bin_dir}:/usr/bin:/bin", "BOT_DATA_DIR": str(cwd / "data")}, **(env or {}))
     return subprocess.run(["bash", "-c", command], cwd=cwd, input=stdin, capture_output=True, text=True,
                           timeout=timeout, env=environment)
@@ -88,7 +90,7 @@ def _free_port() -> int:
 
 def test_the_installed_server_starts_and_answers_health(installed, tmp_path):
     port = _free_port()
-    environment = {k: v for k, v in os.environ.items() if k not in ("BOT_CONTENT_DIR", "PYTHONPATH", "REDIS_URL")}
+    environment = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     environment.update({"PATH": f"{installed}:/usr/bin:/bin", "BOT_DATA_DIR": str(tmp_path / "data"),
                         "BOT_SECRET": "wheel-test-secret-0123456789", "PORT": str(port)})
     server = subprocess.Popen([str(installed / "bot"), "serve"], cwd=tmp_path, env=environment,

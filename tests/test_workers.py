@@ -5,8 +5,8 @@ import asyncio
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.runtime.server import QUEUE, build_app
 from bot.core.work_queue import WorkQueue
+from bot.runtime.server import QUEUE, build_app
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_events import dm, event_body, signed_headers, slack_settings
 

@@ -8,16 +8,16 @@ from pathlib import Path
 from bot.content.loader import Texts
 from bot.core.engine import Engine
 from bot.core.events import IncomingEvent
-from bot.store.keys import ConversationKey
 from bot.core.replies import Card, Choices, Image, Notice, Progress, Reply, Text
+from bot.store.keys import ConversationKey
 
 PLATFORM = "local"
 BAR_WIDTH = 20
 
 
-def _bar(ratio: float, width: int = BAR_WIDTH) -> str:
+def _bar(texts: Texts, ratio: float, width: int = BAR_WIDTH) -> str:
     filled = round(max(0.0, min(1.0, ratio)) * width)
-    return "■" * filled + "□" * (width - filled)
+    return texts["local.bar_filled"] * filled + texts["local.bar_empty"] * (width - filled)
 
 
 def render_reply(reply: Reply, *, texts: Texts, image_paths: dict[str, Path] | None = None) -> str:
@@ -28,12 +28,12 @@ def render_reply(reply: Reply, *, texts: Texts, image_paths: dict[str, Path] | N
         return f"{reply.prompt}\n{options}"
     if isinstance(reply, Progress):
         label = f" {reply.label}" if reply.label else ""
-        return f"[{reply.current}/{reply.total}]{label} {_bar(reply.current / reply.total, 25)}"
+        return f"[{reply.current}/{reply.total}]{label} {_bar(texts, reply.current / reply.total, 25)}"
     if isinstance(reply, Card):
         lines = [f"== {reply.title} =="]
         width = max((len(f.label) for f in reply.fields), default=0)
         for field in reply.fields:
-            bar = f"  {_bar(field.ratio)}" if field.ratio is not None else ""
+            bar = f"  {_bar(texts, field.ratio)}" if field.ratio is not None else ""
             lines.append(f"{field.label.ljust(width, '　')}  {field.value}{bar}")
         if reply.body:
             lines.append(reply.body)

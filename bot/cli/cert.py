@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from bot.flows.learning.certificates import Certificates, Status
-from bot.settings import Settings
 from bot.runtime.startup import certificate_secret, open_store
+from bot.settings import Settings
 
 EXIT_CODES = {Status.VALID: 0, Status.UNKNOWN: 1, Status.ALTERED: 3, Status.REVOKED: 4}
 MESSAGES = {
@@ -19,7 +19,8 @@ MESSAGES = {
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    cert = commands.add_parser("cert", help="verify or revoke lesson certificates (exit 0 genuine, 1 unknown, 3 altered, 4 revoked)")
+    cert = commands.add_parser(
+        "cert", help="verify or revoke lesson certificates (exit 0 genuine, 1 unknown, 3 altered, 4 revoked)")
     sub = cert.add_subparsers(dest="cert_command", required=True)
     verify = sub.add_parser("verify", help="check a certificate id or PNG file (exit 0 when genuine)")
     verify.add_argument("what", help="a certificate id, or the path of a certificate PNG")

@@ -7,8 +7,9 @@ import threading
 from typing import AsyncIterator, TextIO
 
 from bot.adapters.local import LocalChat
-from bot.settings import Settings
 from bot.runtime.startup import open_engine
+from bot.settings import Settings
+
 
 async def _lines(interactive: bool, prompt: str) -> AsyncIterator[str]:
     """Lines typed by the user, read on a daemon thread so Ctrl-C never waits for a blocked read."""

@@ -5,14 +5,15 @@ import argparse
 import asyncio
 import os
 
-from bot.settings import ConfigError, Settings
 from bot.content.loader import load_content
+from bot.settings import ConfigError, Settings
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     line = commands.add_parser("line", help="LINE official account set-up")
     sub = line.add_subparsers(dest="line_command", required=True)
-    rich = sub.add_parser("rich-menu", help="create the rich menu (self-check, lessons, incident desk, progress) and make it the default")
+    rich = sub.add_parser(
+        "rich-menu", help="create the rich menu (self-check, lessons, incident desk, progress) and make it the default")
     rich.add_argument("--keep-old", action="store_true", help="do not delete the rich menus made before")
     line.set_defaults(func=run)
 

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 from bot import __version__
-from bot.settings import ConfigError, Settings
+from bot.cli import cert as cert_cli
+from bot.cli import line as line_cli
+from bot.cli import org as org_cli
 from bot.content.loader import check_content
 from bot.content.problems import ContentError
+from bot.settings import ConfigError, Settings
 from bot.store.embedded import EmbeddedRedisError
-from bot.cli import cert as cert_cli, line as line_cli, org as org_cli
 
 log = logging.getLogger("bot")
 
@@ -62,8 +64,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from bot.core.classifier import IntentClassifier
     from bot.content.intents import load_intents
+    from bot.core.classifier import IntentClassifier
 
     problems = check_content(_settings().content_dir)
     if problems:
@@ -78,7 +80,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_diagram(args: argparse.Namespace) -> int:
     from bot.core.machine import flows_document
-
     from bot.flows import DEFAULT_FLOWS
 
     print(flows_document(DEFAULT_FLOWS), end="")
@@ -101,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="content tools")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     check = content_commands.add_parser("check", help="validate every file under content/")
-    check.add_argument("--dir", help="content directory (default: BOT_CONTENT_DIR, else the content shipped with the package)")
+    check.add_argument(
+        "--dir", help="content directory (default: BOT_CONTENT_DIR, else the content shipped with the package)")
     check.set_defaults(func=cmd_content_check)
 
     serve = commands.add_parser(

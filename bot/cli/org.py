@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bot.settings import ConfigError, Settings
 from bot.content.loader import Texts, load_content
-from bot.flows.org.store import ROLES, Organisation, OrgStore
 from bot.core.replies import Recipient
+from bot.flows.org.store import ROLES, Organisation, OrgStore
 from bot.runtime.startup import open_store
+from bot.settings import ConfigError, Settings
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from datetime import date
 from typing import Any, Iterable
 
 from bot.content import schema
 from bot.content.incidents import (
-    CONTACTS_FILE, DIRECTORY as INCIDENTS_DIR, POLICY_FILE, TRIAGE_FILE, IncidentContent, playbook_file,
-    policy_kinds, read_incidents, read_policy,
+    CONTACTS_FILE,
+    POLICY_FILE,
+    TRIAGE_FILE,
+    IncidentContent,
+    playbook_file,
+    policy_kinds,
+    read_incidents,
+    read_policy,
 )
-from bot.content.intents import EXAMPLES_FILE, FILE as INTENTS_FILE, IntentSpec, read_intents
+from bot.content.incidents import (
+    DIRECTORY as INCIDENTS_DIR,
+)
+from bot.content.intents import EXAMPLES_FILE, IntentSpec, read_intents
+from bot.content.intents import FILE as INTENTS_FILE
 from bot.content.lessons import LESSONS_DIR, Lesson, read_lessons
 from bot.content.problems import ContentError, ContentProblem
 from bot.content.reader import read_valid
@@ -110,6 +120,18 @@ class Texts:
     def bullets(self, items: Iterable[str], key: str = "list.bullet") -> str:
         return "\n".join(self.render(key, item=item) for item in items)
 
+    def join(self, items: Iterable[str]) -> str:
+        """Items in a sentence: 「A、B、C」."""
+        return self._entries["list.separator"].join(items)
+
+    def date_time(self, moment: datetime) -> str:
+        return self.render("format.date_time", year=moment.year, month=moment.month, day=moment.day,
+                           hour=moment.hour, minute=moment.minute)
+
+    def short_date_time(self, moment: datetime) -> str:
+        return self.render("format.short_date_time", month=moment.month, day=moment.day, hour=moment.hour,
+                           minute=moment.minute)
+
     def numbered(self, items: Iterable[str]) -> str:
         return "\n".join(self.render("list.numbered", n=n, item=item) for n, item in enumerate(items, start=1))
 
@@ -121,6 +143,10 @@ class Phrases:
     commands: dict[str, tuple[str, ...]]  # whole-message commands: menu, cancel, back...
     topics: dict[str, tuple[str, ...]]  # phrases found inside a message: diagnosis, history...
     numbered: dict[str, tuple[str, ...]]  # a word followed by a number: 「学習 3」
+    # Endings that leave a command a command (「メニューにしてください」), longest first.
+    polite_tails: tuple[str, ...] = ()
+    # Words that may follow a choice's number (「3番」).
+    number_suffixes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -302,6 +328,8 @@ def _build(checklist: dict, action: dict, texts: dict, phrases: dict, lessons: d
             commands={k: tuple(v) for k, v in phrases["commands"].items()},
             topics={k: tuple(v) for k, v in phrases["topics"].items()},
             numbered={k: tuple(v) for k, v in phrases["numbered"].items()},
+            polite_tails=tuple(phrases["polite_tails"]),
+            number_suffixes=frozenset(phrases["number_suffixes"]),
         ),
         lessons=lessons,
         intents=intents,

@@ -103,9 +103,11 @@ TEXTS = {
 
 PHRASES = {
     "type": "object",
-    "required": ["commands", "topics", "numbered"],
+    "required": ["commands", "topics", "numbered", "polite_tails", "number_suffixes"],
     "additionalProperties": False,
     "properties": {
+        "polite_tails": _PHRASE_LIST,
+        "number_suffixes": _PHRASE_LIST,
         "numbered": {
             "type": "object",
             "required": ["lesson"],

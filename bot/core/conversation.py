@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any, Callable
 
 from bot.content.loader import Content
-from bot.store.keys import ConversationKey
 from bot.core.replies import Outbox
 from bot.store.conversations import Snapshot, Store, StoreOp
+from bot.store.keys import ConversationKey
 
 INITIAL_STATE = "menu"
 

@@ -6,7 +6,6 @@ from enum import Enum
 
 from bot.store.keys import ConversationKey
 
-
 # The platform can post to shared channels, so a channel can be registered to receive reports.
 CAN_POST_TO_CHANNELS = "channels"
 

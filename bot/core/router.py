@@ -24,8 +24,22 @@ from bot.content.loader import Content
 from bot.core.classifier import IntentClassifier, Prediction
 from bot.core.conversation import INITIAL_STATE, Conversation
 from bot.core.events import Action, EventKind, IncomingEvent
-from bot.core.flow import CORE_TRIGGERS, NOT_UNDERSTOOD, SHOW_MENU, STALE_CHOICE, START, Flow, IntentRoute
-from bot.core.understanding import match_command, match_numbered, match_topic, match_topic_word, pick_offered
+from bot.core.flow import (
+    CORE_TRIGGERS,
+    NOT_UNDERSTOOD,
+    SHOW_MENU,
+    STALE_CHOICE,
+    START,
+    Flow,
+    IntentRoute,
+)
+from bot.core.understanding import (
+    match_command,
+    match_numbered,
+    match_topic,
+    match_topic_word,
+    pick_offered,
+)
 
 Route = tuple[str, tuple[str, ...]]
 
@@ -79,7 +93,7 @@ class Router:
             return START, ()
         if event.kind is EventKind.ACTION:
             return self._route_action(state, event.action)
-        picked = pick_offered(event.text, conv.offered)
+        picked = pick_offered(event.text, conv.offered, self._phrases)
         if picked is not None:
             return self._route_action(state, picked)
         numbered = match_numbered(event.text, self._phrases)

@@ -11,9 +11,8 @@ import unicodedata
 
 from bot.content.loader import Phrases
 
-_NUMBER = re.compile(r"^(\d{1,3})(?:番|[.)、。:])?$")
+_NUMBER = re.compile(r"^(\d{1,3})(.*)$")
 _NOISE = re.compile(r"[\s　。、．，,.!！?？「」『』()（）・〜~-]+")
-_POLITE_TAILS = ("してください", "ください", "します", "したい", "して", "お願いします", "おねがいします")
 
 
 def normalize(text: str) -> str:
@@ -22,14 +21,25 @@ def normalize(text: str) -> str:
     return _NOISE.sub("", folded)
 
 
-def pick_offered(text: str, offered: list[list[str]]) -> str | None:
+def _choice_number(plain: str, phrases: Phrases) -> int | None:
+    """3 for 「3」「3番」「3.」: a number alone, or with one of the phrases' suffixes after it."""
+    number = _NUMBER.match(plain)
+    if not number:
+        return None
+    rest = number.group(2).strip()
+    if rest and rest not in phrases.number_suffixes:
+        return None
+    return int(number.group(1))
+
+
+def pick_offered(text: str, offered: list[list[str]], phrases: Phrases) -> str | None:
     """The value of the offered choice that `text` names by number or label, if exactly one."""
     if not offered:
         return None
     plain = unicodedata.normalize("NFKC", text).strip()
-    number = _NUMBER.match(plain)
-    if number:
-        index = int(number.group(1)) - 1
+    number = _choice_number(plain, phrases)
+    if number is not None:
+        index = number - 1
         return offered[index][1] if 0 <= index < len(offered) else None
     wanted = normalize(text)
     if not wanted:
@@ -42,17 +52,17 @@ def pick_offered(text: str, offered: list[list[str]]) -> str | None:
     return prefixed[0] if len(prefixed) == 1 else None
 
 
-def _strip_polite_tail(text: str) -> str:
-    for tail in _POLITE_TAILS:
+def _strip_polite_tail(text: str, phrases: Phrases) -> str:
+    for tail in phrases.polite_tails:
         if text.endswith(tail) and len(text) > len(tail):
             return text[: -len(tail)]
     return text
 
 
-def _whole_message(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
+def _whole_message(text: str, table: dict[str, tuple[str, ...]], phrases: Phrases) -> str | None:
     """The key of `table` one of whose phrases is the whole message (a polite tail aside)."""
     wanted = normalize(text)
-    candidates = {wanted, _strip_polite_tail(wanted)}
+    candidates = {wanted, _strip_polite_tail(wanted, phrases)}
     for key, words in table.items():
         if any(normalize(w) in candidates for w in words):
             return key
@@ -61,12 +71,12 @@ def _whole_message(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
 
 def match_command(text: str, phrases: Phrases) -> str | None:
     """A whole-message command name (menu, cancel, help, back, restart...), if the text is one."""
-    return _whole_message(text, phrases.commands)
+    return _whole_message(text, phrases.commands, phrases)
 
 
 def match_topic_word(text: str, phrases: Phrases) -> str | None:
     """The topic when the whole message is one of its phrases (「履歴」「クイズ」)."""
-    return _whole_message(text, phrases.topics)
+    return _whole_message(text, phrases.topics, phrases)
 
 
 def match_topic(text: str, phrases: Phrases) -> str | None:

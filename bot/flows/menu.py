@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
-from bot.core.replies import Choice
 from bot.core.flow import Flow, IntentRoute, hint_key, menu_choices, on, reprompt
+from bot.core.replies import Choice
 
 MENU = "menu"
 

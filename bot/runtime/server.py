@@ -15,23 +15,22 @@ from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
+from linebot.v3.webhook import SignatureValidator
+from linebot.v3.webhooks import Event
 from redis.exceptions import RedisError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from linebot.v3.webhook import SignatureValidator
-from linebot.v3.webhooks import Event
-
-from bot.flows.learning.certificates import Status, certificates_of
-from bot.settings import LineSettings, Settings, SlackSettings
-from bot.flows.learning.verification_page import render_verification_page
-from bot.core.engine import Engine
 from bot.adapters.line.image_store import ImageStore
 from bot.core.delivery import Delivery
-from bot.store.display_names import DisplayNames
-from bot.runtime.startup import certificate_secret, open_engine
+from bot.core.engine import Engine
 from bot.core.work_queue import WorkQueue
+from bot.flows.learning.certificates import Status, certificates_of
+from bot.flows.learning.verification_page import render_verification_page
+from bot.runtime.startup import certificate_secret, open_engine
+from bot.settings import LineSettings, Settings, SlackSettings
+from bot.store.display_names import DisplayNames
 
 log = logging.getLogger(__name__)
 

@@ -8,16 +8,16 @@ from typing import AsyncIterator, Callable
 
 from redis.exceptions import RedisError
 
-from bot.flows.learning.certificates import RESOURCE as CERTIFICATES, Certificates, load_or_create_secret
-from bot.settings import ConfigError, Settings
-from bot.content.loader import load_content
-from bot.store.embedded import EmbeddedRedis
-from bot.content.loader import Content
+from bot.content.loader import Content, load_content
 from bot.core.engine import Engine, now_jst
 from bot.core.flow import Flow
 from bot.flows import DEFAULT_FLOWS
-from bot.store.keys import Keys
+from bot.flows.learning.certificates import RESOURCE as CERTIFICATES
+from bot.flows.learning.certificates import Certificates, load_or_create_secret
+from bot.settings import ConfigError, Settings
 from bot.store.conversations import Store, connect
+from bot.store.embedded import EmbeddedRedis
+from bot.store.keys import Keys
 
 log = logging.getLogger(__name__)
 

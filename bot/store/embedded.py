@@ -9,13 +9,12 @@ another one.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import subprocess
 import tempfile
 import time
 from pathlib import Path
-
-import importlib.util
 
 import redis
 from redis.backoff import NoBackoff

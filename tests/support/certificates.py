@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image as PILImage, ImageDraw, PngImagePlugin
+from PIL import Image as PILImage
+from PIL import ImageDraw, PngImagePlugin
 
 
 def edited_certificate(png: bytes) -> bytes:

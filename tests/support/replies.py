@@ -4,8 +4,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from bot.adapters import local
-from bot.settings import DEFAULT_CONTENT_DIR
 from bot.content.loader import load_content
+from bot.settings import DEFAULT_CONTENT_DIR
 
 
 @lru_cache(maxsize=1)

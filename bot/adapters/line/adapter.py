@@ -17,7 +17,6 @@ import uuid
 from typing import Any, Sequence
 
 import aiohttp
-
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
@@ -36,15 +35,15 @@ from linebot.v3.webhooks import (
     UnfollowEvent,
 )
 
-from bot.settings import LineSettings
+from bot.adapters.line import messages as line_messages
+from bot.adapters.line.image_store import ImageStore, image_urls
+from bot.core.delivery import Delivery, Destination
 from bot.core.engine import Engine
 from bot.core.events import IncomingEvent
-from bot.adapters.line.image_store import ImageStore, image_urls
-from bot.store.keys import ConversationKey
-from bot.core.delivery import Delivery, Destination
 from bot.core.replies import Image, Reply
 from bot.core.work_queue import WorkQueue
-from bot.adapters.line import messages as line_messages
+from bot.settings import LineSettings
+from bot.store.keys import ConversationKey
 
 log = logging.getLogger(__name__)
 

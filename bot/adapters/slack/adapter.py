@@ -26,13 +26,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.settings import SlackSettings
-from bot.core.engine import Engine
-from bot.core.events import CAN_POST_TO_CHANNELS, EventKind, IncomingEvent
-from bot.store.keys import ConversationKey
-from bot.core.delivery import Delivery, Destination
-from bot.core.replies import Image, Reply
-from bot.core.work_queue import WorkQueue
 from bot.adapters.slack.blocks import (
     CHOICE_ACTION_PREFIX,
     SlackMessage,
@@ -41,6 +34,13 @@ from bot.adapters.slack.blocks import (
     plan_delivery,
 )
 from bot.adapters.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
+from bot.core.delivery import Delivery, Destination
+from bot.core.engine import Engine
+from bot.core.events import CAN_POST_TO_CHANNELS, EventKind, IncomingEvent
+from bot.core.replies import Image, Reply
+from bot.core.work_queue import WorkQueue
+from bot.settings import SlackSettings
+from bot.store.keys import ConversationKey
 
 log = logging.getLogger(__name__)
 

@@ -12,17 +12,23 @@ answers once the triage is done.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
-from bot.flows.incidents.records import STATUSES, Incident, IncidentStore
-from bot.flows.org.store import is_responsible, organisations
+from bot.core.flow import Flow, IntentRoute, on, when
 from bot.core.replies import Choice, Recipient, Text
 from bot.flows.incidents.escalation import UNKNOWN, YES, roles_to_notify, severity
-from bot.core.flow import Flow, IntentRoute, on, when
-from bot.flows.incidents.report import incident_card, notify_roles, routing_text, status_label
+from bot.flows.incidents.records import STATUSES, Incident, IncidentStore
+from bot.flows.incidents.report import (
+    incident_card,
+    notify_roles,
+    routing_text,
+    status_label,
+)
 from bot.flows.menu import MENU, send_menu, stale_choice
+from bot.flows.org.store import is_responsible, organisations
 
 NAME = "incident"
 CHOOSING = "incident_choosing"
@@ -102,7 +108,8 @@ def is_same_report(conv: Conversation, kind: str = "", description: str = "") ->
 async def report(conv: Conversation, kind: str, description: str = "") -> None:
     playbook = _playbooks(conv)[kind]
     now = conv.services.clock()
-    incident = Incident(id=await _incidents(conv).unused_id(now), kind=kind, reporter=conv.who, reporter_name=_reporter_name(conv),
+    incident = Incident(id=await _incidents(conv).unused_id(now), kind=kind, reporter=conv.who,
+                        reporter_name=_reporter_name(conv),
                         description=description, reported_at=now.isoformat(timespec="seconds"),
                         severity=playbook.severity)
     conv.ops.extend(_incidents(conv).create(incident, now))
@@ -110,7 +117,8 @@ async def report(conv: Conversation, kind: str, description: str = "") -> None:
     texts = conv.content.texts
     do, dont = texts.numbered(playbook.do), texts.bullets(playbook.dont, key="list.dont")
     conv.out.text(conv.text("incident.first_steps", name=playbook.name, do=do, dont=dont, id=incident.id))
-    told = await notify_roles(conv, incident, roles_to_notify(playbook.severity, {}, conv.content.incidents.escalation), update=False)
+    rules = conv.content.incidents.escalation
+    told = await notify_roles(conv, incident, roles_to_notify(playbook.severity, {}, rules), update=False)
     if told is None:
         conv.out.text(conv.text("incident.no_org"))
     else:
@@ -170,7 +178,8 @@ async def answer_and_route(conv: Conversation, incident_id: str, step_id: str, a
     playbook = _playbooks(conv)[draft["kind"]]
     now = conv.services.clock()
     answers = draft["answers"]
-    level = severity(playbook, answers, conv.content.incidents.escalation)
+    rules = conv.content.incidents.escalation
+    level = severity(playbook, answers, rules)
     conv.ops.extend(_incidents(conv).record_triage(draft["id"], answers, level, now, _reporter_name(conv)))
     conv.out.text(routing_text(conv, playbook, answers, level, now))
     conv.out.text(conv.text("incident.follow_up", steps=conv.content.texts.bullets(playbook.follow_up)))
@@ -178,7 +187,7 @@ async def answer_and_route(conv: Conversation, incident_id: str, step_id: str, a
         id=draft["id"], kind=playbook.id, reporter=conv.who, reporter_name=_reporter_name(conv), description="",
         reported_at=now.isoformat(timespec="seconds"))
     incident.answers, incident.severity = answers, level  # this commit's, not yet stored
-    told = await notify_roles(conv, incident, roles_to_notify(level, answers, conv.content.incidents.escalation), update=True)
+    told = await notify_roles(conv, incident, roles_to_notify(level, answers, rules), update=True)
     if told:
         conv.out.text(conv.text("incident.updated", to=told))
     conv.out.choices(conv.text("incident.after_prompt", id=draft["id"]), [
@@ -288,9 +297,10 @@ async def view(conv: Conversation, incident_id: str = "") -> None:
         await stale_choice(conv)
         return
     conv.out.add(incident_card(conv, incident))
-    timeline = "\n".join(conv.text("incident.timeline_row", at=e["at"][5:16].replace("T", " "),
+    texts = conv.content.texts
+    timeline = "\n".join(conv.text("incident.timeline_row", at=texts.short_date_time(datetime.fromisoformat(e["at"])),
                                    what=conv.text(f"incident.event_{e['what']}"), by=e.get("by", ""),
-                                   text=f"：{e['text']}" if e.get("text") else "")
+                                   text=conv.text("incident.timeline_note", text=e["text"]) if e.get("text") else "")
                          for e in incident.timeline)
     conv.out.text(conv.text("incident.timeline", rows=timeline))
     options = [Choice(conv.text("incident.add_note"), action_value("incident_note", incident.id))]
@@ -307,7 +317,8 @@ async def _list(conv: Conversation, incidents: list[Incident], empty_key: str) -
         await send_menu(conv)
         return
     rows = "\n".join(conv.text("incident.list_row", id=i.id, name=_playbooks(conv)[i.kind].name,
-                               status=status_label(conv, i.status), at=i.reported_at[:16].replace("T", " "))
+                               status=status_label(conv, i.status),
+                               at=conv.content.texts.date_time(datetime.fromisoformat(i.reported_at)))
                      for i in incidents)
     options = [Choice(i.id, action_value("incident_view", i.id)) for i in incidents[:10]]
     options.append(Choice(conv.text("result.menu"), action_value("show_menu")))

@@ -16,8 +16,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bot.store.keys import ConversationKey, Keys
 from bot.store.conversations import StoreOp
+from bot.store.keys import ConversationKey, Keys
 
 STATUSES = ("received", "in_progress", "done")  # 受付 / 対応中 / 完了
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -6,9 +6,7 @@ from datetime import datetime
 
 from bot.content.incidents import Contact, Playbook
 from bot.core.conversation import Conversation
-from bot.flows.org.store import organisations
 from bot.core.events import action_value
-from bot.flows.incidents.records import Incident
 from bot.core.replies import Card, Choice, Choices, Field, Recipient, Text
 from bot.flows.incidents.escalation import (
     YES,
@@ -18,6 +16,9 @@ from bot.flows.incidents.escalation import (
     next_opening,
     route_contacts,
 )
+from bot.flows.incidents.records import Incident
+from bot.flows.org.store import organisations
+
 
 def status_label(conv: Conversation, status: str) -> str:
     return conv.text(f"incident.status_{status}")
@@ -35,10 +36,11 @@ def _contact_lines(conv: Conversation, contact: Contact, now: datetime) -> str:
     else:
         opening = next_opening(contact, now)
         holiday = holiday_name(now.date())
-        state = conv.text("incident.closed_now", reason=f"（{holiday}）" if holiday else "",
+        reason = conv.text("incident.closed_reason", holiday=holiday) if holiday else ""
+        state = conv.text("incident.closed_now", reason=reason,
                           next=f"{conv.content.texts.short_date(opening)} {opening:%H:%M}" if opening else "-",
                           advice=contact.when_closed)
-    return "\n".join([f"■ {contact.name}", *reach, state])
+    return "\n".join([conv.text("incident.contact_heading", name=contact.name), *reach, state])
 
 
 def routing_text(conv: Conversation, playbook: Playbook, answers: dict[str, str], level: str,
@@ -71,7 +73,8 @@ def incident_card(conv: Conversation, incident: Incident) -> Card:
             Field(conv.text("incident.card_id"), incident.id),
             Field(conv.text("incident.card_severity"), conv.text(f"incident.severity_{level}")),
             Field(conv.text("incident.card_reporter"), incident.reporter_name),
-            Field(conv.text("incident.card_time"), incident.reported_at[:16].replace("T", " ")),
+            Field(conv.text("incident.card_time"),
+                  conv.content.texts.date_time(datetime.fromisoformat(incident.reported_at))),
             Field(conv.text("incident.card_status"), status_label(conv, incident.status)),
             *answers,
         ),
@@ -110,4 +113,4 @@ async def notify_roles(conv: Conversation, incident: Incident, roles: tuple[str,
     ))
     for person in recipients:
         conv.out.notice(person, [Text(heading), card, buttons])
-    return "、".join(labels)
+    return conv.content.texts.join(labels)

@@ -9,7 +9,6 @@ signature, a PNG changed after issue fails the hash, and a revoked one says so.
 from __future__ import annotations
 
 import base64
-from typing import Any
 import hashlib
 import hmac
 import json
@@ -17,12 +16,13 @@ import secrets
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 
 from bot.flows.learning.certificate_image import certificate_id_in
-from bot.store.keys import Keys
 from bot.store.conversations import StoreOp
+from bot.store.keys import Keys
 
 SERIAL_BYTES = 8
 

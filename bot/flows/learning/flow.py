@@ -13,11 +13,11 @@ from typing import Any
 
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
-from bot.core.replies import Choice
-from bot.flows.selfcheck.scoring import NOT_DONE, PARTIAL, UNKNOWN
 from bot.core.flow import Flow, IntentRoute, on, when
+from bot.core.replies import Choice
 from bot.flows.learning.issue import issue_certificates
 from bot.flows.menu import MENU, send_menu, stale_choice
+from bot.flows.selfcheck.scoring import NOT_DONE, PARTIAL, UNKNOWN
 
 NAME = "lesson"
 CHOOSING = "lesson_choosing"

@@ -6,12 +6,12 @@ import logging
 from functools import partial
 from typing import Any
 
-from bot.flows.learning.certificate_image import render_certificate
 from bot.content.lessons import Lesson
 from bot.core.conversation import Conversation
+from bot.core.replies import Image
+from bot.flows.learning.certificate_image import render_certificate
 from bot.flows.learning.certificates import certificates_of
 from bot.flows.org.store import organisations
-from bot.core.replies import Image
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
-from bot.flows.learning.certificates import Status, Verdict
 from bot.content.loader import Texts
+from bot.flows.learning.certificates import Status, Verdict
 
 _PAGE = """<!doctype html>
 <html lang="ja"><head><meta charset="utf-8">

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from bot.core.conversation import Conversation
 from bot.core.events import CAN_POST_TO_CHANNELS, action_value
-from bot.flows.org.store import Organisation, ROLES, is_responsible, organisations
-from bot.core.replies import Choice, Recipient
 from bot.core.flow import Flow, on
+from bot.core.replies import Choice, Recipient
 from bot.flows.menu import MENU, send_menu
+from bot.flows.org.store import ROLES, Organisation, is_responsible, organisations
 
 NAME = "admin"
 ASK_NAME = "admin_name"
@@ -34,7 +34,8 @@ def _describe(conv: Conversation, org: Organisation) -> str:
     rows = []
     for role in ROLES:
         people = org.reach(role)
-        names = "、".join(f"{'#' if p.kind == 'channel' else ''}{p.id}" for p in people) or conv.text("admin.nobody")
+        names = conv.content.texts.join(conv.text("admin.channel_ref", id=p.id) if p.kind == "channel" else p.id
+                                        for p in people) or conv.text("admin.nobody")
         rows.append(conv.text("admin.row", label=conv.text(f"role.{role}"), names=names))
     return conv.text("admin.summary", name=org.name, rows="\n".join(rows))
 

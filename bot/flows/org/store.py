@@ -6,17 +6,16 @@ responsible people are listed by role, each with where they are reached.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import secrets
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import redis.asyncio as aioredis
 
-from bot.store.keys import Keys
 from bot.core.replies import Recipient
 from bot.store.conversations import StoreOp
+from bot.store.keys import Keys
 
 # Role ids; what they are called in the chat is content (texts.yaml: role.<id>).
 ROLES: tuple[str, ...] = ("security_lead", "executive", "privacy_officer", "it_vendor")

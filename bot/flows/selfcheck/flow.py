@@ -15,13 +15,18 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.conversation import Conversation
-from bot.flows.org.store import organisations
 from bot.core.events import action_value
-from bot.core.replies import Choice, Choices, Progress, Recipient, Text
-from bot.flows.selfcheck.scoring import score_diagnosis
 from bot.core.flow import Flow, IntentRoute, on, when
-from bot.flows.selfcheck.report import render_history, render_result, result_record, score_card
+from bot.core.replies import Choice, Choices, Progress, Recipient, Text
 from bot.flows.menu import MENU, send_menu, stale_choice
+from bot.flows.org.store import organisations
+from bot.flows.selfcheck.report import (
+    render_history,
+    render_result,
+    result_record,
+    score_card,
+)
+from bot.flows.selfcheck.scoring import score_diagnosis
 
 NAME = "diagnosis"
 ASKING = "diagnosis_asking"
@@ -198,7 +203,7 @@ async def share_result(conv: Conversation) -> None:
             Choices(conv.text("diagnosis.shared_prompt"),
                     (Choice(conv.text("diagnosis.menu_start"), action_value("start_diagnosis")),)),
         ])
-    conv.out.text(conv.text("diagnosis.shared", to="、".join(lead.label or lead.id for lead in leads)))
+    conv.out.text(conv.text("diagnosis.shared", to=conv.content.texts.join(lead.label or lead.id for lead in leads)))
     await send_menu(conv)
 
 

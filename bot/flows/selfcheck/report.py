@@ -3,14 +3,26 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Iterable
 
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
 from bot.core.images import render_score_chart
 from bot.core.replies import Card, Choice, Field, Image
-from bot.flows.selfcheck.scoring import NOT_DONE, PARTIAL, UNKNOWN, DiagnosisScore, weakest_items
+from bot.flows.selfcheck.scoring import (
+    NOT_DONE,
+    PARTIAL,
+    UNKNOWN,
+    DiagnosisScore,
+    weakest_items,
+)
 
+
+def _item_refs(conv: Conversation, numbers: Iterable[int]) -> str:
+    """「No.3 パスワード、No.5 共有設定」"""
+    checklist = conv.content.checklist
+    return conv.content.texts.join(conv.text("list.item_ref", no=no, topic=checklist.item(no).topic)
+                                   for no in numbers)
 
 def result_record(score: DiagnosisScore, *, at: datetime) -> dict[str, Any]:
     """The result as kept in the user's history (no expiry)."""
@@ -72,7 +84,7 @@ def _weak_items_text(conv: Conversation, score: DiagnosisScore) -> str:
     rest = [no for no in weakest_items(score, limit=len(score.answers)) if no not in weakest]
     if rest:
         blocks.append(conv.text("result.weak_more", count=len(rest),
-                                items="、".join(f"No.{no} {checklist.item(no).topic}" for no in rest)))
+                                items=_item_refs(conv, rest)))
     return "\n\n".join(blocks)
 
 
@@ -90,10 +102,9 @@ def _unknown_items_text(conv: Conversation, score: DiagnosisScore) -> str | None
 
 def _security_action_text(conv: Conversation, score: DiagnosisScore) -> str:
     action = conv.content.security_action
-    checklist = conv.content.checklist
     missing = [no for no in action.one_star_items if score.answers[no - 1] in (PARTIAL, NOT_DONE, UNKNOWN)]
     if missing:
-        topics = "、".join(f"No.{no} {checklist.item(no).topic}" for no in missing)
+        topics = _item_refs(conv, missing)
         one_star = conv.text("result.one_star_todo", items=topics)
     else:
         one_star = conv.text("result.one_star_ready")
