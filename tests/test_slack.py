@@ -109,6 +109,22 @@ async def test_forged_and_stale_signatures_get_401_and_change_nothing(slack, fak
     assert (await engine.store.read(ConversationKey("slack", TEAM, USER))).record is None
 
 
+async def test_each_request_signature_is_checked_once(slack, fake_slack, monkeypatch):
+    from slack_sdk.signature import SignatureVerifier
+
+    checks = []
+    real = SignatureVerifier.is_valid
+
+    def counted(self, *args, **kwargs):
+        checks.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SignatureVerifier, "is_valid", counted)
+    assert (await send_event(slack, dm("自社診断"))).status == 200
+    await slack.app[QUEUE].drain()
+    assert len(checks) == 1 and posts(fake_slack, DM)
+
+
 async def test_a_retried_event_is_answered_once(slack, fake_slack):
     first = await send_event(slack, dm("自社診断"), event_id="Ev-retry")
     again = await send_event(slack, dm("自社診断"), event_id="Ev-retry", headers={"X-Slack-Retry-Num": "1",
