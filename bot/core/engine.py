@@ -117,10 +117,20 @@ class Engine:
         self.machine.add_model(conv, initial=conv.saved_state)
         try:
             done = await conv.trigger(trigger, *args)
+            _raise_if_cancelled()
             if not done:  # every transition's conditions refused
                 await conv.trigger(NOT_UNDERSTOOD)
+                _raise_if_cancelled()
         finally:
             self.machine.remove_model(conv)
+
+def _raise_if_cancelled() -> None:
+    """transitions answers a cancelled callback with False (as if the conditions had refused);
+    a step whose task is being cancelled must never be committed, least of all as "not understood"."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
 
 class ConcurrentUpdateError(Exception):
     """Other events for the same user kept committing first."""

@@ -73,7 +73,9 @@ class WorkQueue:
             log.warning("%s: %d job(s) still pending at shutdown", self.name, self._pending)
         for task in self._workers:
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        _, stuck = await asyncio.wait(self._workers, timeout=timeout) if self._workers else (set(), set())
+        if stuck:
+            log.error("%s: %d worker(s) did not stop when cancelled", self.name, len(stuck))
         self._workers = []
 
     async def _work(self) -> None:
@@ -91,3 +93,6 @@ class WorkQueue:
             del self._chains[key]
             if self._pending == 0:
                 self._idle.set()
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # a job swallowed the worker's cancellation
+                raise asyncio.CancelledError
