@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from bot.content.loader import Content
 from bot.core.replies import Outbox
-from bot.store.conversations import Snapshot, Store, StoreOp
+from bot.store.conversations import Precondition, Snapshot, Store, StoreOp
 from bot.store.keys import ConversationKey
 
 INITIAL_STATE = "menu"
@@ -32,7 +32,7 @@ class Conversation:
     `state` is managed by the transitions machine the conversation is attached
     to; `data` holds each flow's small JSON-able state under the flow's name.
     Replies go to `out`; extra writes (committed atomically with the record) to
-    `ops`.
+    `ops`; values of other records the step relied on to `checks`.
     """
 
     def __init__(self, snapshot: Snapshot, services: Services, *, display_name: str | None = None,
@@ -52,6 +52,7 @@ class Conversation:
         self.services = services
         self.out = Outbox()
         self.ops: list[StoreOp] = []
+        self.checks: list[Precondition] = []  # what else the step relied on (re-run if it changed)
         self.state: str = self.saved_state
 
     @property

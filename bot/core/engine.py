@@ -100,7 +100,8 @@ class Engine:
                 conv.saved_state = INITIAL_STATE
             await self._run(conv, event)
             record = conv.to_record(now=self.services.clock())
-            outcome = await self.store.commit(snapshot, record, platform_event_id=event.event_id, ops=conv.ops)
+            outcome = await self.store.commit(snapshot, record, platform_event_id=event.event_id, ops=conv.ops,
+                                              checks=conv.checks)
             if outcome is CommitOutcome.COMMITTED:
                 return conv.out.replies
             if outcome is CommitOutcome.DUPLICATE:

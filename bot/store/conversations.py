@@ -4,9 +4,11 @@ A conversation is a hash with a version number and one small JSON record
 (state name, flow data, the choices last offered). Every change is committed by
 one Lua script that, atomically:
 
-- refuses if the version moved since the record was read (another event for the
-  same user got there first: the caller re-reads and re-runs its handler),
 - refuses if the inbound event id was already handled (a retry or redelivery),
+- refuses if the version moved since the record was read (another event for the
+  same user got there first: the caller re-reads and re-runs its handler), or if
+  another record the step relied on changed since it was read (a `Precondition`,
+  e.g. an incident's status: two admins acting at once never overwrite each other),
 - writes the record with a TTL, marks the event as handled and applies the
   flow's other writes (e.g. appending a result to the user's history).
 
@@ -30,18 +32,24 @@ SEEN_EVENT_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redeli
 
 # Writes a flow may ask for besides its own record. Kept to commands that only
 # add or set data on one key.
-ALLOWED_OPS = frozenset({"RPUSH", "HSET", "SET", "SADD", "ZADD", "HINCRBY", "DEL"})
+ALLOWED_OPS = frozenset({"RPUSH", "HSET", "SET", "SADD", "SREM", "ZADD", "HINCRBY", "DEL"})
 
 _COMMIT_SCRIPT = """
+if KEYS[2] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local current = redis.call('HGET', KEYS[1], 'v')
 if (current or '') ~= ARGV[1] then return 0 end
-if KEYS[2] ~= '' then
-  if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[4]) then return -1 end
+local a = 7
+for i = 1, tonumber(ARGV[6]) do
+  local key, field, expected = KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2]
+  local actual
+  if field == '' then actual = redis.call('GET', key) else actual = redis.call('HGET', key, field) end
+  if (actual or '') ~= expected then return 0 end
+  a = a + 3
 end
+if KEYS[2] ~= '' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
 local version = (tonumber(current) or 0) + 1
 redis.call('HSET', KEYS[1], 'v', version, 'record', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-local a = 6
 for i = 1, tonumber(ARGV[5]) do
   local command, key_index, nargs = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   redis.call(command, KEYS[key_index], unpack(ARGV, a + 3, a + 2 + nargs))
@@ -68,6 +76,18 @@ class StoreOp:
     def __post_init__(self) -> None:
         if self.command not in ALLOWED_OPS:
             raise ValueError(f"store op {self.command!r} is not allowed")
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """A value a step read and relied on: the commit goes through only if it is still the same.
+
+    `field` names a hash field; without it, the key's string value. "" expects the value absent.
+    """
+
+    key: str
+    field: str = ""
+    expected: str = ""
 
 
 @dataclass
@@ -115,6 +135,7 @@ class Store:
         *,
         platform_event_id: str | None = None,
         ops: list[StoreOp] | tuple[StoreOp, ...] = (),
+        checks: list[Precondition] | tuple[Precondition, ...] = (),
     ) -> CommitOutcome:
         seen_key = self.keys.seen_event(snapshot.who.platform, platform_event_id) if platform_event_id else ""
         keys = [self.keys.conversation(snapshot.who), seen_key]
@@ -124,7 +145,11 @@ class Store:
             CONVERSATION_TTL_SECONDS,
             SEEN_EVENT_TTL_SECONDS,
             len(ops),
+            len(checks),
         ]
+        for check in checks:
+            keys.append(check.key)
+            args.extend([len(keys), check.field, check.expected])
         for op in ops:
             keys.append(op.key)
             args.extend([op.command, len(keys), len(op.args), *op.args])

@@ -51,6 +51,17 @@ class Keys:
         return f"{self.prefix}:oauth-state:{_part(state)}"
 
     def organisation(self, org_id: str) -> str:
+        """The organisation's own fields (a hash: name)."""
+        return f"{self.prefix}:org:{_part(org_id)}:info"
+
+    def organisation_workspaces(self, org_id: str) -> str:
+        return f"{self.prefix}:org:{_part(org_id)}:workspaces"
+
+    def organisation_role(self, org_id: str, role: str) -> str:
+        return f"{self.prefix}:org:{_part(org_id)}:role:{_part(role)}"
+
+    def legacy_organisation(self, org_id: str) -> str:
+        """Where versions before 0.2 kept the whole organisation as one JSON string."""
         return f"{self.prefix}:org:{_part(org_id)}"
 
     def organisation_of(self, platform: str, workspace: str) -> str:

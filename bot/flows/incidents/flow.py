@@ -280,6 +280,7 @@ async def set_status(conv: Conversation, incident_id: str = "", status: str = ""
         return
     now = conv.services.clock()
     conv.ops.extend(store.set_status(incident_id, status, now, _reporter_name(conv)))
+    conv.checks.append(store.status_unchanged(incident))
     label = status_label(conv, status)
     conv.out.text(conv.text("incident.status_changed", id=incident_id, status=label))
     # The reporter hears about it where they reported.

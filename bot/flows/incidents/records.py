@@ -16,7 +16,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bot.store.conversations import StoreOp
+from bot.store.conversations import Precondition, StoreOp
 from bot.store.keys import ConversationKey, Keys
 
 STATUSES = ("received", "in_progress", "done")  # 受付 / 対応中 / 完了
@@ -87,6 +87,10 @@ class IncidentStore:
             raise ValueError(f"unknown status {status!r}")
         return [StoreOp("HSET", self.keys.incident(incident_id), ("status", status)),
                 self._event(incident_id, at, status, by)]
+
+    def status_unchanged(self, incident: Incident) -> Precondition:
+        """The status must still be the one the step read (another admin's change re-runs the step)."""
+        return Precondition(self.keys.incident(incident.id), "status", incident.status)
 
     def add_note(self, incident_id: str, text: str, at: datetime, by: str) -> list[StoreOp]:
         return [self._event(incident_id, at, "note", by, text)]

@@ -71,9 +71,11 @@ async def save_name(conv: Conversation, text: str = "") -> None:
         conv.out.text(conv.text("admin.ask_name"))
         await conv.trigger("admin_wait_name")
         return
-    org = organisations(conv).new(name)
+    store = organisations(conv)
+    org = store.new(name)
     org.workspaces.append((conv.who.platform, conv.who.workspace))
-    conv.ops.extend(organisations(conv).save_ops(org))
+    conv.ops.extend(store.create_ops(org))
+    conv.checks.extend(store.unbound_checks(org))  # someone else creating one at this moment: re-run
     conv.data[NAME] = {"org": org.id, "pending": org.to_json()}
     conv.out.text(conv.text("admin.created", name=name))
     await show_roles(conv)
@@ -106,7 +108,7 @@ async def _add(conv: Conversation, role: str, recipient: Recipient) -> None:
     people = org.contacts.setdefault(role, [])
     if recipient not in people:
         people.append(recipient)
-    conv.ops.extend(organisations(conv).save_ops(org))
+    conv.ops.append(organisations(conv).add_contact_op(org.id, role, recipient))
     conv.data.pop(NAME, None)
     conv.out.text(conv.text("admin.registered", role=conv.text(f"role.{role}"), who=recipient.id))
     conv.out.text(_describe(conv, org))

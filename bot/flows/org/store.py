@@ -3,18 +3,25 @@
 An organisation can use several platforms (a Slack workspace and a LINE
 account): each (platform, workspace) is bound to one organisation id. Its
 responsible people are listed by role, each with where they are reached.
+
+Stored field by field, so that people acting at the same moment never undo
+each other: the name in a hash, the workspaces and each role's people in
+sorted sets (ordered by when they were added); adding or removing someone
+touches only their own member. A record written whole by an earlier version
+(one JSON string) is converted the first time it is read.
 """
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from bot.core.replies import Recipient
-from bot.store.conversations import StoreOp
+from bot.store.conversations import Precondition, StoreOp
 from bot.store.keys import Keys
 
 # Role ids; what they are called in the chat is content (texts.yaml: role.<id>).
@@ -32,8 +39,7 @@ class Organisation:
         return list(self.contacts.get(role, ()))
 
     def to_json(self) -> str:
-        data = asdict(self)
-        return json.dumps(data, ensure_ascii=False)
+        return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> "Organisation":
@@ -44,6 +50,19 @@ class Organisation:
             workspaces=[tuple(w) for w in data.get("workspaces", [])],
             contacts={role: [Recipient(**r) for r in people] for role, people in data.get("contacts", {}).items()},
         )
+
+
+def _member(recipient: Recipient) -> str:
+    """One person as a set member: the same person is always the same string."""
+    return json.dumps(asdict(recipient), ensure_ascii=False, sort_keys=True)
+
+
+def _workspace_member(platform: str, workspace: str) -> str:
+    return json.dumps([platform, workspace], ensure_ascii=False)
+
+
+def _now_score() -> int:
+    return time.time_ns() // 1000
 
 
 def is_responsible(org: Organisation, *, platform: str, user: str, channel: str | None) -> bool:
@@ -75,40 +94,82 @@ class OrgStore:
         return await self.get(org_id.decode()) if org_id else None
 
     async def get(self, org_id: str) -> Organisation | None:
-        raw = await self.client.get(self.keys.organisation(org_id))
-        return Organisation.from_json(raw) if raw else None
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hget(self.keys.organisation(org_id), "name")
+            pipe.zrange(self.keys.organisation_workspaces(org_id), 0, -1)
+            for role in ROLES:
+                pipe.zrange(self.keys.organisation_role(org_id, role), 0, -1)
+            pipe.get(self.keys.legacy_organisation(org_id))
+            name, workspaces, *people, legacy = await pipe.execute()
+        if name is None:
+            return await self._convert_legacy(legacy) if legacy else None
+        return Organisation(
+            id=org_id, name=name.decode(),
+            workspaces=[tuple(json.loads(w)) for w in workspaces],
+            contacts={role: [Recipient(**json.loads(p)) for p in members]
+                      for role, members in zip(ROLES, people) if members})
+
+    async def _convert_legacy(self, raw: bytes) -> Organisation:
+        org = Organisation.from_json(raw)
+        async with self.client.pipeline(transaction=True) as pipe:
+            for op in self.create_ops(org):
+                pipe.execute_command(op.command, op.key, *op.args)
+            for role, people in org.contacts.items():
+                for person in people:
+                    op = self.add_contact_op(org.id, role, person)
+                    pipe.execute_command(op.command, op.key, *op.args)
+            pipe.delete(self.keys.legacy_organisation(org.id))
+            await pipe.execute()
+        return org
 
     @staticmethod
     def new(name: str) -> Organisation:
         return Organisation(id=secrets.token_hex(4), name=name)
 
-    async def create(self, name: str) -> Organisation:
-        org = self.new(name)
-        await self.save(org)
-        return org
+    # --- writes, as ops for a conversation's atomic commit -------------------------
 
-    def save_ops(self, org: Organisation) -> list[StoreOp]:
-        """The writes that store an organisation (for a conversation's atomic commit)."""
-        ops = [StoreOp("SET", self.keys.organisation(org.id), (org.to_json(),))]
-        ops += [StoreOp("SET", self.keys.organisation_of(platform, workspace), (org.id,))
-                for platform, workspace in org.workspaces]
+    def create_ops(self, org: Organisation) -> list[StoreOp]:
+        """A new organisation with its name and workspaces (its people are added one by one)."""
+        ops = [StoreOp("HSET", self.keys.organisation(org.id), ("name", org.name))]
+        for platform, workspace in org.workspaces:
+            ops += self.bind_ops(org.id, platform, workspace)
         return ops
 
-    async def save(self, org: Organisation) -> None:
+    def unbound_checks(self, org: Organisation) -> list[Precondition]:
+        """The workspaces must still have no organisation (two people creating one at once)."""
+        return [Precondition(self.keys.organisation_of(platform, workspace)) for platform, workspace in org.workspaces]
+
+    def bind_ops(self, org_id: str, platform: str, workspace: str) -> list[StoreOp]:
+        return [StoreOp("ZADD", self.keys.organisation_workspaces(org_id),
+                        ("NX", _now_score(), _workspace_member(platform, workspace))),
+                StoreOp("SET", self.keys.organisation_of(platform, workspace), (org_id,))]
+
+    def add_contact_op(self, org_id: str, role: str, recipient: Recipient) -> StoreOp:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; known: {', '.join(ROLES)}")
+        return StoreOp("ZADD", self.keys.organisation_role(org_id, role), ("NX", _now_score(), _member(recipient)))
+
+    # --- the same writes at once (the `bot org` command) ---------------------------------
+
+    async def _apply(self, ops: list[StoreOp]) -> None:
         async with self.client.pipeline(transaction=True) as pipe:
-            for op in self.save_ops(org):
+            for op in ops:
                 pipe.execute_command(op.command, op.key, *op.args)
             await pipe.execute()
+
+    async def create(self, name: str) -> Organisation:
+        org = self.new(name)
+        await self._apply(self.create_ops(org))
+        return org
 
     async def bind(self, org: Organisation, platform: str, workspace: str) -> None:
         if (platform, workspace) not in org.workspaces:
             org.workspaces.append((platform, workspace))
-        await self.save(org)
+        await self._apply(self.bind_ops(org.id, platform, workspace))
 
     async def add_contact(self, org: Organisation, role: str, recipient: Recipient) -> None:
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; known: {', '.join(ROLES)}")
+        op = self.add_contact_op(org.id, role, recipient)
         people = org.contacts.setdefault(role, [])
         if recipient not in people:
             people.append(recipient)
-        await self.save(org)
+        await self._apply([op])
