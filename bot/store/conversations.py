@@ -116,7 +116,7 @@ class Store:
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.hmget(conversation_key, "v", "record")
             if platform_event_id:
-                pipe.exists(self.keys.seen_event(who.platform, platform_event_id))
+                pipe.exists(self.keys.seen_event(who, platform_event_id))
             replies = await pipe.execute()
         version, raw = replies[0]
         already_handled = bool(replies[1]) if platform_event_id else False
@@ -137,7 +137,7 @@ class Store:
         ops: list[StoreOp] | tuple[StoreOp, ...] = (),
         checks: list[Precondition] | tuple[Precondition, ...] = (),
     ) -> CommitOutcome:
-        seen_key = self.keys.seen_event(snapshot.who.platform, platform_event_id) if platform_event_id else ""
+        seen_key = self.keys.seen_event(snapshot.who, platform_event_id) if platform_event_id else ""
         keys = [self.keys.conversation(snapshot.who), seen_key]
         args: list[Any] = [
             snapshot.version,

@@ -1,4 +1,15 @@
-"""Every Redis key the bot uses is built here."""
+"""Every Redis key the bot uses is built here.
+
+Keys carry a Redis Cluster hash tag (the part in braces), so that everything one
+atomic step touches lives in one slot:
+- `{platform:workspace}`: the tenant (a Slack workspace, a LINE channel), for a
+  conversation and everything about its person (results, progress, names, the
+  event ids seen, the tenant's inbox and outbox);
+- `{incident:ID}`, `{cert:SERIAL}`, `{org:ID}`: records shared across tenants
+  (an incident handled from another platform, a certificate checked by anyone, an
+  organisation spanning Slack and LINE) each have their own slot.
+On a single Redis server the tags change nothing.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,22 +33,34 @@ class ConversationKey:
     def __str__(self) -> str:
         return f"{_part(self.platform)}:{_part(self.workspace)}:{_part(self.user)}"
 
+    @property
+    def tenant(self) -> str:
+        return tenant_tag(self.platform, self.workspace)
+
+
+def tenant_tag(platform: str, workspace: str) -> str:
+    return "{" + f"{_part(platform)}:{_part(workspace)}" + "}"
+
 
 @dataclass(frozen=True)
 class Keys:
     prefix: str = "bot"
 
+    def _person(self, kind: str, who: ConversationKey) -> str:
+        return f"{self.prefix}:{who.tenant}:{kind}:{_part(who.user)}"
+
     def conversation(self, who: ConversationKey) -> str:
-        return f"{self.prefix}:conv:{who}"
+        return self._person("conv", who)
 
     def results(self, who: ConversationKey) -> str:
-        return f"{self.prefix}:results:{who}"
+        return self._person("results", who)
 
-    def seen_event(self, platform: str, event_id: str) -> str:
-        return f"{self.prefix}:seen:{_part(platform)}:{_part(event_id)}"
+    def seen_event(self, who: ConversationKey, event_id: str) -> str:
+        """An inbound event the engine has handled (in the tenant's slot, with the conversation)."""
+        return f"{self.prefix}:{who.tenant}:seen:{_part(event_id)}"
 
     def display_name(self, who: ConversationKey) -> str:
-        return f"{self.prefix}:name:{who}"
+        return self._person("name", who)
 
     def slack_installation(self, enterprise_id: str | None, team_id: str | None, user_id: str | None = None) -> str:
         """An installation of the Slack app; without user_id, the workspace's latest one."""
@@ -50,15 +73,18 @@ class Keys:
     def oauth_state(self, state: str) -> str:
         return f"{self.prefix}:oauth-state:{_part(state)}"
 
+    def _org(self, org_id: str) -> str:
+        return f"{self.prefix}:" + "{org:" + _part(org_id) + "}"
+
     def organisation(self, org_id: str) -> str:
         """The organisation's own fields (a hash: name)."""
-        return f"{self.prefix}:org:{_part(org_id)}:info"
+        return f"{self._org(org_id)}:info"
 
     def organisation_workspaces(self, org_id: str) -> str:
-        return f"{self.prefix}:org:{_part(org_id)}:workspaces"
+        return f"{self._org(org_id)}:workspaces"
 
     def organisation_role(self, org_id: str, role: str) -> str:
-        return f"{self.prefix}:org:{_part(org_id)}:role:{_part(role)}"
+        return f"{self._org(org_id)}:role:{_part(role)}"
 
     def legacy_organisation(self, org_id: str) -> str:
         """Where versions before 0.2 kept the whole organisation as one JSON string."""
@@ -66,25 +92,28 @@ class Keys:
 
     def organisation_of(self, platform: str, workspace: str) -> str:
         """Which organisation a Slack workspace or LINE channel belongs to."""
-        return f"{self.prefix}:org-of:{_part(platform)}:{_part(workspace)}"
+        return f"{self.prefix}:{tenant_tag(platform, workspace)}:org-of"
 
     def image(self, token: str) -> str:
         return f"{self.prefix}:image:{_part(token)}"
 
     def lesson_progress(self, who: ConversationKey) -> str:
-        return f"{self.prefix}:lessons:{who}"
+        return self._person("lessons", who)
 
     def certificate(self, serial: str) -> str:
-        return f"{self.prefix}:cert:{_part(serial)}"
+        return f"{self.prefix}:" + "{cert:" + _part(serial) + "}"
+
+    def _incident(self, incident_id: str) -> str:
+        return f"{self.prefix}:" + "{incident:" + _part(incident_id) + "}"
 
     def incident(self, incident_id: str) -> str:
-        return f"{self.prefix}:incident:{_part(incident_id)}"
+        return self._incident(incident_id)
 
     def incident_timeline(self, incident_id: str) -> str:
-        return f"{self.prefix}:incident:{_part(incident_id)}:timeline"
+        return f"{self._incident(incident_id)}:timeline"
 
     def incidents_of_workspace(self, platform: str, workspace: str) -> str:
-        return f"{self.prefix}:incidents:{_part(platform)}:{_part(workspace)}"
+        return f"{self.prefix}:{tenant_tag(platform, workspace)}:incidents"
 
     def incidents_by(self, who: ConversationKey) -> str:
-        return f"{self.prefix}:incidents-by:{who}"
+        return self._person("incidents-by", who)
