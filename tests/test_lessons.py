@@ -48,7 +48,7 @@ async def test_all_right_issues_a_verifiable_certificate(chat, content, certific
     replies = await answer_lesson(chat, content, 1)
     text = render_replies(replies)
     assert "全問正解です" in text
-    png = image_of(replies).render()
+    png = await engine.render_image(image_of(replies))
     with PILImage.open(io.BytesIO(png)) as picture:
         assert picture.size[0] >= 1200 and picture.size[1] >= 850
     certificate_id = text.split("修了証番号：")[1].split("\n")[0]
@@ -152,7 +152,7 @@ async def test_finishing_all_25_themes_issues_the_course_certificate(chat, conte
 async def test_forged_tampered_and_revoked_certificates_are_rejected(chat, content, certificates, engine):
     await chat.send("学習 6")
     replies = await answer_lesson(chat, content, 6)
-    png = image_of(replies).render()
+    png = await engine.render_image(image_of(replies))
     certificate_id = render_replies(replies).split("修了証番号：")[1].split("\n")[0]
     serial, signature = certificate_id.split("-")
     assert (await certificates.verify_id(f"{serial}-{'A' * len(signature)}")).status is Status.ALTERED

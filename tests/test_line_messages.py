@@ -61,7 +61,7 @@ def test_result_card_is_a_flex_bubble_with_bars():
 
 
 def test_the_whole_result_fits_in_one_reply():
-    image = Image("chart.png", "グラフ", render=lambda: b"")
+    image = Image("chart.png", "グラフ", renderer="score_chart")
     replies = [Card("結果", (Field("合計", "1", 0.1),)), image, Text("弱い項目" * 100), Text("わからない項目" * 100),
                Text("SECURITY ACTION" * 20), Choices("次は？", (Choice("履歴", "show_history"),)),
                Notice(Recipient("line", "B1", "user", "U2"), (Text("お知らせ"),))]

@@ -9,13 +9,13 @@ import redis.asyncio
 
 from bot.adapters.local import render_replies
 from bot.core.events import IncomingEvent
-from bot.core.replies import Notice, Recipient
 from bot.core.flow import Flow, on
+from bot.core.replies import Notice, Recipient
 from bot.core.work_queue import WorkQueue
 from bot.flows import DEFAULT_FLOWS
-from bot.runtime.startup import build_engine
 from bot.flows.incidents.records import IncidentStore
 from bot.flows.org.store import OrgStore
+from bot.runtime.startup import build_engine
 from bot.store.conversations import Store
 from bot.store.keys import ConversationKey, Keys
 

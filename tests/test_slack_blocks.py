@@ -66,7 +66,7 @@ def test_many_choices_are_spread_over_actions_blocks_and_labels_clipped():
 
 
 def test_cards_progress_images_and_notices_keep_their_order():
-    image = Image("chart.png", "グラフ", render=lambda: b"")
+    image = Image("chart.png", "グラフ", renderer="score_chart")
     notice = Notice(Recipient("slack", "T1", "channel", "C1"), (Text("お知らせ"),))
     card = Card("自社診断の結果", tuple(Field(f"分野{i}", f"{i} / 20点", i / 20) for i in range(12)),
                 body="前回から +4点", footer="2026年11月21日")

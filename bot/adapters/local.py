@@ -65,11 +65,11 @@ def _images(replies: list[Reply]) -> list[Image]:
     return found
 
 
-async def save_images(replies: list[Reply], directory: Path) -> dict[str, Path]:
-    """Render every image in the replies (in a thread) into `directory`; name -> absolute path."""
+async def save_images(engine: Engine, replies: list[Reply], directory: Path) -> dict[str, Path]:
+    """Draw every image in the replies into `directory`; name -> absolute path."""
     paths = {}
     for image in _images(replies):
-        data = await asyncio.to_thread(image.render)
+        data = await engine.render_image(image)
         directory.mkdir(parents=True, exist_ok=True)
         path = (directory / image.name).resolve()
         await asyncio.to_thread(path.write_bytes, data)
@@ -87,7 +87,7 @@ class LocalChat:
 
     async def render(self, replies: list[Reply]) -> str:
         """The replies as terminal text, images saved under image_dir (their paths printed)."""
-        paths = await save_images(replies, self.image_dir) if self.image_dir else {}
+        paths = await save_images(self.engine, replies, self.image_dir) if self.image_dir else {}
         return render_replies(replies, texts=self.engine.content.texts, image_paths=paths)
 
     async def start(self) -> list[Reply]:

@@ -29,7 +29,7 @@ from bot.core.conversation import INITIAL_STATE, Conversation, Services
 from bot.core.events import IncomingEvent
 from bot.core.flow import NOT_UNDERSTOOD, OVERVIEW, Flow
 from bot.core.machine import build_machine
-from bot.core.replies import Reply, Text
+from bot.core.replies import Image, Reply, Text
 from bot.core.router import Router
 from bot.store.conversations import CommitOutcome, Store
 from bot.store.keys import ConversationKey
@@ -63,6 +63,7 @@ class Engine:
         self.services = Services(content=content, store=store, clock=clock, flows=flows,
                                  resources=dict(resources or {}))
         self._locks = KeyedLocks()
+        self._renderers = {name: draw for flow in flows for name, draw in flow.images.items()}
 
     async def handle(self, event: IncomingEvent) -> list[Reply]:
         """The replies to send for this event; empty when it was already handled."""
@@ -84,6 +85,13 @@ class Engine:
         conv = Conversation(await self.store.read(who), self.services)
         await self._fire(conv, OVERVIEW, ())  # nothing is committed: the state change is dropped
         return conv.out.replies
+
+    async def render_image(self, image: Image) -> bytes:
+        """The PNG bytes of a described image (drawing runs off the event loop)."""
+        draw = self._renderers.get(image.renderer)
+        if draw is None:
+            raise LookupError(f"no flow declares the image renderer {image.renderer!r}")
+        return await draw(image.params, self.services)
 
     async def _handle(self, event: IncomingEvent) -> list[Reply]:
         for attempt in range(MAX_ATTEMPTS):

@@ -21,6 +21,7 @@ from bot.core.conversation import Conversation
 from bot.core.replies import Choice
 
 Handler = Callable[..., Awaitable[None]]
+ImageRenderer = Callable[[dict[str, Any], Any], Awaitable[bytes]]  # (params, Services) -> PNG bytes
 Check = Callable[..., bool]
 
 
@@ -111,6 +112,8 @@ class Flow:
     intents: tuple[IntentRoute, ...] = ()
     # States in which nothing in particular is awaited (a vague message may be asked about).
     idle_states: tuple[str, ...] = ()
+    # The pictures this flow describes in its replies: renderer name -> draw(params, services) -> PNG.
+    images: dict[str, ImageRenderer] = field(default_factory=dict)
 
 
 async def reprompt(conv: Conversation) -> None:

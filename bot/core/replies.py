@@ -6,7 +6,7 @@ choices locally, Block Kit in Slack, quick replies and Flex in LINE).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,14 @@ class Card:
 
 @dataclass(frozen=True)
 class Image:
-    """A picture made on demand: adapters call `render` (CPU-bound: in a thread) to get PNG bytes."""
+    """A picture, described rather than drawn: a renderer declared by a flow (by name) and its
+    JSON-able parameters, so that it can wait in the outbox and be drawn when it is sent
+    (`Engine.render_image`)."""
 
     name: str  # a file name for it, e.g. "diagnosis-20261121.png"
     alt_text: str
-    render: Callable[[], bytes] = field(compare=False, repr=False)
+    renderer: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,7 @@ class LineAdapter:
     async def _messages(self, replies: list[Reply]) -> list[dict[str, Any]]:
         urls = {}
         for image in _images_in(replies):
-            png = await asyncio.to_thread(image.render)
+            png = await self.engine.render_image(image)
             token = await self.images.save(png)
             urls[image.name] = image_urls(self.settings.public_url, token)
         return line_messages.render(replies, urls)

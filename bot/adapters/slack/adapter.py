@@ -245,7 +245,7 @@ class SlackAdapter:
         return cached
 
     async def _upload(self, client: AsyncWebClient, to: Destination, image: Image) -> None:
-        data = await asyncio.to_thread(image.render)
+        data = await self.engine.render_image(image)
         channel = await self._channel_for(client, to.workspace, to.address)
         await client.files_upload_v2(channel=channel, thread_ts=to.thread, content=data,
                                      filename=image.name, title=image.alt_text, alt_txt=image.alt_text)

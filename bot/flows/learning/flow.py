@@ -15,7 +15,11 @@ from bot.core.conversation import Conversation
 from bot.core.events import action_value
 from bot.core.flow import Flow, IntentRoute, on, when
 from bot.core.replies import Choice
-from bot.flows.learning.issue import issue_certificates
+from bot.flows.learning.issue import (
+    CERTIFICATE_IMAGE,
+    draw_certificate,
+    issue_certificates,
+)
 from bot.flows.menu import MENU, send_menu, stale_choice
 from bot.flows.selfcheck.scoring import NOT_DONE, PARTIAL, UNKNOWN
 
@@ -301,4 +305,5 @@ FLOW = Flow(
     topics={"lesson": "start_lessons"},
     numbered={"lesson": "open_lesson"},
     intents=(IntentRoute(intents=lambda content: ("lesson",), trigger="start_lessons", confidence=0.5),),
+    images={CERTIFICATE_IMAGE: draw_certificate},
 )

@@ -10,12 +10,25 @@ from bot.content.lessons import Lesson
 from bot.core.conversation import Conversation
 from bot.core.replies import Image
 from bot.flows.learning.certificate_image import render_certificate
+from bot.flows.learning.certificates import RESOURCE as CERTIFICATES
 from bot.flows.learning.certificates import certificates_of
 from bot.flows.org.store import organisations
 
 log = logging.getLogger(__name__)
 
 COURSE = 0  # the "item" of the whole-course certificate
+
+
+CERTIFICATE_IMAGE = "certificate"
+
+
+async def draw_certificate(params: dict[str, Any], services: Any) -> bytes:
+    """The PNG recorded when the certificate was issued (drawn once, then kept with its record)."""
+    certificates = services.resources.get(CERTIFICATES)
+    png = await certificates.png(params["serial"]) if certificates is not None else None
+    if png is None:
+        raise LookupError(f"certificate {params['serial']} has no stored image")
+    return png
 
 
 async def _issue(conv: Conversation, *, item: int, theme: str, detail: str) -> str:
@@ -38,7 +51,7 @@ async def _issue(conv: Conversation, *, item: int, theme: str, detail: str) -> s
     ))
     conv.ops.extend(certificates.record_op(record, png))
     conv.out.add(Image(name=f"certificate-{record.serial}.png", alt_text=conv.text("cert.alt", theme=theme),
-                       render=lambda: png))
+                       renderer=CERTIFICATE_IMAGE, params={"serial": record.serial}))
     conv.out.text(conv.text("lesson.certificate", id=record.id, verify=verify))
     return record.id
 

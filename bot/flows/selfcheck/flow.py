@@ -21,6 +21,8 @@ from bot.core.replies import Choice, Choices, Progress, Recipient, Text
 from bot.flows.menu import MENU, send_menu, stale_choice
 from bot.flows.org.store import organisations
 from bot.flows.selfcheck.report import (
+    SCORE_CHART,
+    draw_score_chart,
     render_history,
     render_result,
     result_record,
@@ -267,4 +269,5 @@ FLOW = Flow(
     commands={"restart": "restart_diagnosis", "back": "back"},
     topics={"diagnosis": "start_diagnosis", "history": "show_history"},
     intents=(IntentRoute(intents=lambda content: ("diagnosis",), trigger="start_diagnosis", confidence=0.5),),
+    images={SCORE_CHART: draw_score_chart},
 )

@@ -1,6 +1,7 @@
 """What the self-check result and the history look like, as neutral replies."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from functools import partial
 from typing import Any, Iterable
@@ -129,10 +130,19 @@ def score_chart(conv: Conversation, score: DiagnosisScore, *, at: datetime) -> I
     return Image(
         name=f"self-check-{at:%Y%m%d-%H%M}.png",
         alt_text=conv.text("result.chart_alt", total=score.total),
-        render=partial(render_score_chart, title=conv.text("result.title"), bars=bars,
-                       caption=conv.text("result.footer", date=_date(conv, at)),
-                       unit_template=conv.content.texts["chart.points"]),
+        renderer=SCORE_CHART,
+        params={"title": conv.text("result.title"), "bars": bars,
+                "caption": conv.text("result.footer", date=_date(conv, at)),
+                "unit_template": conv.content.texts["chart.points"]},
     )
+
+
+SCORE_CHART = "score_chart"
+
+
+async def draw_score_chart(params: dict[str, Any], services: Any) -> bytes:
+    bars = [(label, score, maximum) for label, score, maximum in params["bars"]]
+    return await asyncio.to_thread(partial(render_score_chart, **{**params, "bars": bars}))
 
 
 def render_result(conv: Conversation, score: DiagnosisScore, *, previous: dict[str, Any] | None,
