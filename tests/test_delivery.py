@@ -8,7 +8,8 @@ from __future__ import annotations
 import uuid
 from typing import Sequence
 
-from bot.core.delivery import Delivery, Destination
+from bot.core.delivery import Delivery, SendFailed
+from bot.core.events import Destination
 from bot.core.events import IncomingEvent
 from bot.core.replies import Notice, Recipient, Reply, Text
 from bot.store.conversations import connect
@@ -26,9 +27,9 @@ class RecordingOutlet:
         self.failing = set(failing)  # addresses whose sends fail
         self.name_lookups = 0
 
-    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str) -> None:
+    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str, resend: bool = False) -> None:
         if to.address in self.failing:
-            raise ConnectionError(f"platform refused {to.address}")
+            raise SendFailed(f"platform refused {to.address}", permanent=True)
         self.sent.append((to, list(replies), seed))
 
     async def display_name(self, who: ConversationKey) -> str | None:
@@ -76,9 +77,9 @@ async def test_the_apology_reaches_the_person_when_only_the_replies_failed(engin
     delivery = Delivery(engine, DisplayNames(store.client, store.keys))
 
     class FailsOnce(RecordingOutlet):
-        async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str) -> None:
+        async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str, resend: bool = False) -> None:
             if not seed.endswith(":apology"):
-                raise TimeoutError("no answer from the platform")
+                raise SendFailed("the platform refused the payload", permanent=True)
             await super().send(to, replies, seed=seed)
 
     outlet = FailsOnce()

@@ -217,7 +217,7 @@ def test_line_settings_name_what_is_missing():
 
 async def test_push_quota_exhaustion_is_logged(line, fake_line, caplog):
     fake_line.push_quota = 0
-    with caplog.at_level(logging.ERROR, logger="bot.adapters.line.adapter"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.delivery"):
         await send(line, text_event("メニュー", user=USER, reply_token=None))
     assert fake_line.delivered[USER] == []
     assert any("monthly push limit" in r.message for r in caplog.records)

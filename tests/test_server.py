@@ -13,7 +13,7 @@ async def test_healthz_reports_redis(engine):
     async with TestClient(TestServer(build_app(engine))) as client:
         response = await client.get("/healthz")
         assert response.status == 200
-        assert await response.json() == {"status": "ok", "redis": "ok"}
+        assert await response.json() == {"status": "ok", "redis": "ok", "undelivered": 0}
 
 
 async def test_healthz_fails_when_redis_is_gone(content, clock):

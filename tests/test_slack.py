@@ -210,13 +210,34 @@ async def test_rate_limit_is_retried_and_the_message_arrives(slack, fake_slack):
     assert "自社診断をはじめる" in all_text(delivered[-1].params["blocks"])
 
 
-async def test_server_errors_end_in_an_apology_and_a_log_line(slack, fake_slack, caplog):
-    fake_slack.fail_next("chat.postMessage", 500, count=3)  # the first try and both retries
-    with caplog.at_level(logging.ERROR, logger="bot.adapters.slack.adapter"):
+async def test_server_errors_are_retried_looking_before_posting_again(slack, fake_slack, caplog):
+    fake_slack.fail_next("chat.postMessage", 500, count=2)
+    with caplog.at_level(logging.WARNING, logger="bot.core.delivery"):
         await send_event(slack, dm("メニュー"))
+        await slack.app[QUEUE].drain()
+    assert [m["text"] for m in fake_slack.messages[DM]] == [posts(fake_slack, DM)[-1].params["text"]]
+    assert "返事の一部を送れませんでした" not in fake_slack.messages[DM][0]["text"]
+    assert len(fake_slack.calls("conversations.history")) == 2  # looked before each new try
+    assert any("retrying" in r.message for r in caplog.records)
+
+
+async def test_a_post_whose_answer_was_lost_is_not_posted_twice(slack, fake_slack):
+    fake_slack.lose_next_responses = 1  # Slack posts it, but answers 500
+    await send_event(slack, dm("自社診断"))
+    await slack.app[QUEUE].drain()
+    [posted] = fake_slack.messages[DM]
+    assert posted["metadata"]["event_type"] == "security_desk_reply"
+    assert len(posts(fake_slack, DM)) == 1 and fake_slack.calls("conversations.history")
+
+
+async def test_a_refused_payload_ends_in_an_apology_and_a_log_line(slack, fake_slack, caplog):
+    fake_slack.fail_next("chat.postMessage", 400, body={"ok": False, "error": "invalid_blocks"})
+    with caplog.at_level(logging.ERROR, logger="bot.core.delivery"):
+        await send_event(slack, dm("メニュー"))
+        await slack.app[QUEUE].drain()
     apology = posts(fake_slack, DM)[-1].params
     assert "返事の一部を送れませんでした" in apology["text"]
-    assert any("delivery to" in r.message and "failed" in r.message for r in caplog.records)
+    assert any("delivery to" in r.message and "refused" in r.message for r in caplog.records)
 
 
 async def test_acknowledges_a_burst_within_three_seconds(engine, fake_slack):

@@ -14,7 +14,7 @@ WHO = ConversationKey("slack", "T1", "U1")
 async def test_new_conversation_reads_empty_and_commits(store):
     snapshot = await store.read(WHO, platform_event_id="e1")
     assert snapshot.record is None and snapshot.version == "" and not snapshot.already_handled
-    assert await store.commit(snapshot, {"state": "menu"}, platform_event_id="e1") is CommitOutcome.COMMITTED
+    assert (await store.commit(snapshot, {"state": "menu"}, platform_event_id="e1")).outcome is CommitOutcome.COMMITTED
     again = await store.read(WHO, platform_event_id="e1")
     assert again.record == {"state": "menu"} and again.version == "1" and again.already_handled
 
@@ -24,7 +24,7 @@ async def test_commit_on_a_stale_read_is_refused_and_writes_nothing(store):
     await store.commit(first, {"n": 1})
     stale = first  # read before the commit above
     result_op = store.append_result(WHO, {"total": 50})
-    assert await store.commit(stale, {"n": 99}, platform_event_id="e2", ops=[result_op]) is CommitOutcome.CONFLICT
+    assert (await store.commit(stale, {"n": 99}, platform_event_id="e2", ops=[result_op])).outcome is CommitOutcome.CONFLICT
     now = await store.read(WHO, platform_event_id="e2")
     assert now.record == {"n": 1}
     assert not now.already_handled  # the refused commit did not mark the event
@@ -33,9 +33,9 @@ async def test_commit_on_a_stale_read_is_refused_and_writes_nothing(store):
 
 async def test_an_event_id_commits_once(store):
     snapshot = await store.read(WHO)
-    assert await store.commit(snapshot, {"n": 1}, platform_event_id="dup") is CommitOutcome.COMMITTED
+    assert (await store.commit(snapshot, {"n": 1}, platform_event_id="dup")).outcome is CommitOutcome.COMMITTED
     fresh = await store.read(WHO)
-    assert await store.commit(fresh, {"n": 2}, platform_event_id="dup") is CommitOutcome.DUPLICATE
+    assert (await store.commit(fresh, {"n": 2}, platform_event_id="dup")).outcome is CommitOutcome.DUPLICATE
     assert (await store.read(WHO)).record == {"n": 1}
 
 
@@ -53,7 +53,7 @@ async def test_concurrent_read_modify_commit_loses_no_update(store):
         while True:
             snapshot = await store.read(WHO)
             n = (snapshot.record or {"n": 0})["n"]
-            if await store.commit(snapshot, {"n": n + 1}) is CommitOutcome.COMMITTED:
+            if (await store.commit(snapshot, {"n": n + 1})).outcome is CommitOutcome.COMMITTED:
                 return
 
     await asyncio.gather(*(increment() for _ in range(25)))

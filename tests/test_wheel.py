@@ -101,7 +101,7 @@ def test_the_installed_server_starts_and_answers_health(installed, tmp_path):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                     assert response.status == 200
-                    assert json.load(response) == {"status": "ok", "redis": "ok"}
+                    assert json.load(response) == {"status": "ok", "redis": "ok", "undelivered": 0}
                     break
             except OSError:
                 assert server.poll() is None, server.stdout.read()

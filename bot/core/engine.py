@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
@@ -26,9 +28,10 @@ from redis.exceptions import RedisError
 from bot.content.loader import Content
 from bot.core.classifier import IntentClassifier
 from bot.core.conversation import INITIAL_STATE, Conversation, Services
-from bot.core.events import IncomingEvent
+from bot.core.events import Destination, IncomingEvent
 from bot.core.flow import NOT_UNDERSTOOD, OVERVIEW, Flow
 from bot.core.machine import build_machine
+from bot.core.outbox import OutboxEntry
 from bot.core.replies import Image, Reply, Text
 from bot.core.router import Router
 from bot.store.conversations import CommitOutcome, Store
@@ -65,11 +68,16 @@ class Engine:
         self._locks = KeyedLocks()
         self._renderers = {name: draw for flow in flows for name, draw in flow.images.items()}
 
+    async def step(self, event: IncomingEvent, *, reply_to: Destination | None = None) -> Step:
+        """Handle one event; with `reply_to`, its replies are committed to the tenant's outbox
+        with the new state. Store errors and repeated conflicts are raised (the caller retries)."""
+        async with self._locks(event.who):
+            return await self._handle(event, reply_to)
+
     async def handle(self, event: IncomingEvent) -> list[Reply]:
-        """The replies to send for this event; empty when it was already handled."""
+        """The replies to send for this event (empty when it was already handled), or an apology."""
         try:
-            async with self._locks(event.who):
-                return await self._handle(event)
+            return (await self.step(event)).replies
         except RedisError as exc:
             log.error("store unavailable while handling %s for %s: %r", event.kind.value, event.who, exc)
             return [Text(self.content.texts["error.store_unavailable"])]
@@ -93,28 +101,31 @@ class Engine:
             raise LookupError(f"no flow declares the image renderer {image.renderer!r}")
         return await draw(image.params, self.services)
 
-    async def _handle(self, event: IncomingEvent) -> list[Reply]:
+    async def _handle(self, event: IncomingEvent, reply_to: Destination | None) -> Step:
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
                 # Another process wrote first; back off a little, at random, before re-reading.
                 await asyncio.sleep(random.uniform(0, 0.005 * 2 ** attempt))
             snapshot = await self.store.read(event.who, platform_event_id=event.event_id)
             if snapshot.already_handled:
-                log.info("event %s for %s already handled; ignored", event.event_id, event.who)
-                return []
+                log.debug("event %s for %s already handled; ignored", event.event_id, event.who)
+                return Step([])
             conv = Conversation(snapshot, self.services, display_name=event.display_name, channel=event.channel,
                                 mentioned_channels=event.channels, capabilities=event.capabilities)
             if conv.saved_state not in self.machine.states:
                 conv.saved_state = INITIAL_STATE
             await self._run(conv, event)
             record = conv.to_record(now=self.services.clock())
-            outcome = await self.store.commit(snapshot, record, platform_event_id=event.event_id, ops=conv.ops,
-                                              checks=conv.checks)
-            if outcome is CommitOutcome.COMMITTED:
-                return conv.out.replies
-            if outcome is CommitOutcome.DUPLICATE:
-                log.info("event %s for %s handled concurrently; ignored", event.event_id, event.who)
-                return []
+            replies = conv.out.replies
+            entry = OutboxEntry(reply_to, tuple(replies), seed=f"{event.who}:{event.event_id or uuid.uuid4().hex}")
+            committed = await self.store.commit(
+                snapshot, record, platform_event_id=event.event_id, ops=conv.ops, checks=conv.checks,
+                outbox_entry=entry.encode() if reply_to is not None and replies else "")
+            if committed.outcome is CommitOutcome.COMMITTED:
+                return Step(replies, entry, committed.outbox_id)
+            if committed.outcome is CommitOutcome.DUPLICATE:
+                log.debug("event %s for %s handled concurrently; ignored", event.event_id, event.who)
+                return Step([])
             log.debug("conflicting update for %s; retrying", event.who)
         raise ConcurrentUpdateError(str(event.who))
 
@@ -132,6 +143,15 @@ class Engine:
                 _raise_if_cancelled()
         finally:
             self.machine.remove_model(conv)
+
+@dataclass(frozen=True)
+class Step:
+    """What one handled event says; `outbox_id` names its outbox entry when it was committed to one."""
+
+    replies: list[Reply]
+    entry: OutboxEntry | None = None
+    outbox_id: str = ""
+
 
 def _raise_if_cancelled() -> None:
     """transitions answers a cancelled callback with False (as if the conditions had refused);

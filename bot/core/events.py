@@ -1,9 +1,11 @@
 """What adapters hand to the engine: one inbound event from one user."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
+from bot.core.replies import Recipient
 from bot.store.keys import ConversationKey
 
 # The platform can post to shared channels, so a channel can be registered to receive reports.
@@ -63,3 +65,26 @@ class Action:
 
 def action_value(trigger: str, *args: object) -> str:
     return Action(trigger, tuple(str(a) for a in args)).encode()
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where replies go: a person or a channel on one platform, perhaps with a way to reply in place."""
+
+    platform: str
+    workspace: str
+    address: str  # a user or channel id
+    thread: str | None = None  # a thread inside the channel, where the platform has them
+    reply_token: str | None = None  # a single-use handle to answer one event, where the platform has one
+    received_at: float = 0.0  # when that event was sent (epoch seconds); reply handles go stale
+
+    @classmethod
+    def of(cls, recipient: Recipient) -> "Destination":
+        return cls(recipient.platform, recipient.workspace, recipient.id)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Destination":
+        return cls(**data)

@@ -8,6 +8,7 @@ not mounted.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -41,6 +42,8 @@ LINE = web.AppKey("line", object)  # bot.adapters.line.LineAdapter
 SLACK_VERIFIER = web.AppKey("slack_verifier", SignatureVerifier)
 LINE_VALIDATOR = web.AppKey("line_validator", SignatureValidator)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
+DELIVERY = web.AppKey("delivery", Delivery)
+SWEEPER = web.AppKey("sweeper", asyncio.Task)
 
 MAX_BODY_BYTES = 1024 * 1024
 RETRY_AFTER_SECONDS = "5"
@@ -50,10 +53,12 @@ async def healthz(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     try:
         await engine.store.ping()
+        undelivered = int(await engine.store.client.get(engine.store.keys.undelivered()) or 0)
     except RedisError as exc:
         log.error("health check: redis unreachable: %r", exc)
         return web.json_response({"status": "error", "redis": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "redis": "ok"})
+    # `undelivered`: outbox entries given up on since the store was created (see the log for which).
+    return web.json_response({"status": "ok", "redis": "ok", "undelivered": undelivered})
 
 
 def _well_formed_slack_body(body: str, content_type: str) -> bool:
@@ -177,7 +182,7 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
     app[QUEUE] = WorkQueue(workers=workers, capacity=queue_capacity)
-    delivery = Delivery(engine, DisplayNames(engine.store.client, engine.store.keys))
+    delivery = app[DELIVERY] = Delivery(engine, DisplayNames(engine.store.client, engine.store.keys))
     app.router.add_get("/healthz", healthz)
     app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}.png", certificate_image)
     app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}", certificate_page)
@@ -188,6 +193,7 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
         # Platform API calls share one HTTP session with a bounded connection pool.
         app[HTTP_SESSION] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
         await app[QUEUE].start()
+        app[SWEEPER] = asyncio.create_task(delivery.run_sweeper(), name="outbox-sweeper")
         if slack is not None:
             from bot.adapters.slack.adapter import SlackAdapter
 
@@ -199,6 +205,8 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
             app[LINE] = LineAdapter(line, engine=engine, queue=app[QUEUE], delivery=delivery)
 
     async def stop(app: web.Application) -> None:
+        app[SWEEPER].cancel()
+        await asyncio.gather(app[SWEEPER], return_exceptions=True)
         await app[QUEUE].stop()
         await app[HTTP_SESSION].close()
         if line is not None:

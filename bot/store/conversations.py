@@ -9,8 +9,11 @@ one Lua script that, atomically:
   same user got there first: the caller re-reads and re-runs its handler), or if
   another record the step relied on changed since it was read (a `Precondition`,
   e.g. an incident's status: two admins acting at once never overwrite each other),
-- writes the record with a TTL, marks the event as handled and applies the
-  flow's other writes (e.g. appending a result to the user's history).
+- writes the record with a TTL, marks the event as handled, applies the
+  flow's other writes (e.g. appending a result to the user's history) and puts
+  the replies in the tenant's outbox (a stream), from which they are delivered:
+  a step is never committed without what it has to say, nor said without being
+  committed.
 
 So two events for one user can never lose or double-count an answer, and a
 redelivered event never acts twice. Reading costs one round trip (record and
@@ -19,6 +22,7 @@ redelivered event never acts twice. Reading costs one round trip (record and
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -38,7 +42,7 @@ _COMMIT_SCRIPT = """
 if KEYS[2] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local current = redis.call('HGET', KEYS[1], 'v')
 if (current or '') ~= ARGV[1] then return 0 end
-local a = 7
+local a = 8
 for i = 1, tonumber(ARGV[6]) do
   local key, field, expected = KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2]
   local actual
@@ -55,7 +59,11 @@ for i = 1, tonumber(ARGV[5]) do
   redis.call(command, KEYS[key_index], unpack(ARGV, a + 3, a + 2 + nargs))
   a = a + 3 + nargs
 end
-return version
+local outbox_id = ''
+if ARGV[7] ~= '' then
+  outbox_id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'entry', ARGV[7])
+end
+return {version, outbox_id}
 """
 
 
@@ -63,6 +71,12 @@ class CommitOutcome(Enum):
     COMMITTED = "committed"
     CONFLICT = "conflict"
     DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Committed:
+    outcome: CommitOutcome
+    outbox_id: str = ""  # the outbox entry holding the step's replies, when it had any
 
 
 @dataclass(frozen=True)
@@ -136,9 +150,10 @@ class Store:
         platform_event_id: str | None = None,
         ops: list[StoreOp] | tuple[StoreOp, ...] = (),
         checks: list[Precondition] | tuple[Precondition, ...] = (),
-    ) -> CommitOutcome:
+        outbox_entry: str = "",
+    ) -> Committed:
         seen_key = self.keys.seen_event(snapshot.who, platform_event_id) if platform_event_id else ""
-        keys = [self.keys.conversation(snapshot.who), seen_key]
+        keys = [self.keys.conversation(snapshot.who), seen_key, self.keys.outbox(snapshot.who.tenant)]
         args: list[Any] = [
             snapshot.version,
             json.dumps(record, ensure_ascii=False, separators=(",", ":")),
@@ -146,6 +161,7 @@ class Store:
             SEEN_EVENT_TTL_SECONDS,
             len(ops),
             len(checks),
+            outbox_entry,
         ]
         for check in checks:
             keys.append(check.key)
@@ -155,10 +171,23 @@ class Store:
             args.extend([op.command, len(keys), len(op.args), *op.args])
         result = await self._commit(keys=keys, args=args)
         if result == 0:
-            return CommitOutcome.CONFLICT
+            return Committed(CommitOutcome.CONFLICT)
         if result == -1:
-            return CommitOutcome.DUPLICATE
-        return CommitOutcome.COMMITTED
+            return Committed(CommitOutcome.DUPLICATE)
+        _, outbox_id = result
+        return Committed(CommitOutcome.COMMITTED, outbox_id.decode() if isinstance(outbox_id, bytes) else outbox_id)
+
+    # --- the outbox ---------------------------------------------------------------
+
+    async def outbox_done(self, tenant: str, entry_id: str) -> None:
+        """The entry's replies were delivered (or given up on): it leaves the outbox."""
+        await self.client.xdel(self.keys.outbox(tenant), entry_id)
+
+    async def outbox_entries(self, tenant: str, *, older_than_ms: int, count: int = 100) -> list[tuple[str, str]]:
+        """Entries waiting longer than `older_than_ms` (their sender stopped or is still retrying)."""
+        newest = f"{max(0, int(time.time() * 1000) - older_than_ms)}-0"
+        raw = await self.client.xrange(self.keys.outbox(tenant), "-", newest, count=count)
+        return [(entry_id.decode(), fields[b"entry"].decode()) for entry_id, fields in raw]
 
     async def forget(self, who: ConversationKey) -> None:
         """Drop a conversation's state (results stay)."""

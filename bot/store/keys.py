@@ -59,6 +59,22 @@ class Keys:
         """An inbound event the engine has handled (in the tenant's slot, with the conversation)."""
         return f"{self.prefix}:{who.tenant}:seen:{_part(event_id)}"
 
+    def outbox(self, tenant: str) -> str:
+        """What the tenant's committed steps still have to say (a stream, in the tenant's slot)."""
+        return f"{self.prefix}:{tenant}:outbox"
+
+    def tenants(self) -> str:
+        """Every tenant that has had an outbox (for the sweeper that resends what a crash left)."""
+        return f"{self.prefix}:tenants"
+
+    def lease(self, tenant: str) -> str:
+        """Which process looks after a tenant's inbox and outbox right now."""
+        return f"{self.prefix}:{tenant}:lease"
+
+    def undelivered(self) -> str:
+        """How many outbox entries were given up on (shown by /healthz)."""
+        return f"{self.prefix}:metrics:undelivered"
+
     def display_name(self, who: ConversationKey) -> str:
         return self._person("name", who)
 

@@ -47,6 +47,8 @@ class FakeSlack(RecordingServer):
         self.oauth_codes: dict[str, str] = {}
         self._issued: dict[str, str] = {}
         self._ids = itertools.count(1)
+        self.messages: dict[str, list[dict]] = {}  # channel -> posted messages, oldest first
+        self.lose_next_responses = 0  # posts that are stored but answered 500 (the response "lost")
         for method, handler in [
             ("auth.test", lambda call: AUTH_TEST),
             ("chat.postMessage", self._post_message),
@@ -54,6 +56,7 @@ class FakeSlack(RecordingServer):
             ("views.publish", self._views_publish),
             ("users.info", self._users_info),
             ("conversations.open", lambda call: {"ok": True, "channel": {"id": "D" + call.params.get("users", "")}}),
+            ("conversations.history", self._history),
             ("files.getUploadURLExternal", self._get_upload_url),
             ("files.completeUploadExternal", self._complete_upload),
             ("oauth.v2.access", self._oauth_access),
@@ -93,8 +96,21 @@ class FakeSlack(RecordingServer):
         except AssertionError as exc:
             return self.reject(call, str(exc), {"ok": False, "error": "invalid_blocks", "errors": [str(exc)]})
         ts = f"1700000000.{next(self._ids):06d}"
-        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts", ts),
-                "message": {"text": params.get("text", ""), "blocks": params.get("blocks", []), "ts": ts}}
+        message = {"text": params.get("text", ""), "blocks": params.get("blocks", []), "ts": ts}
+        if call.path.endswith("chat.postMessage"):
+            stored = {**message, "metadata": params["metadata"]} if params.get("metadata") else message
+            self.messages.setdefault(str(params.get("channel")), []).append(stored)
+            if self.lose_next_responses > 0:  # posted, but the answer never reaches the bot
+                self.lose_next_responses -= 1
+                return web.json_response({"ok": False, "error": "fatal_error"}, status=500)
+        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts", ts), "message": message}
+
+    def _history(self, call: Call):
+        messages = list(reversed(self.messages.get(str(call.params.get("channel")), [])))
+        limit = int(call.params.get("limit") or 100)
+        if str(call.params.get("include_all_metadata")).lower() not in ("1", "true"):
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+        return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
 
     def _views_publish(self, call: Call):
         view = call.params.get("view")

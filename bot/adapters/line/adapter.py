@@ -37,9 +37,9 @@ from linebot.v3.webhooks import (
 
 from bot.adapters.line import messages as line_messages
 from bot.adapters.line.image_store import ImageStore, image_urls
-from bot.core.delivery import Delivery, Destination
+from bot.core.delivery import Delivery, SendFailed
 from bot.core.engine import Engine
-from bot.core.events import IncomingEvent
+from bot.core.events import Destination, IncomingEvent
 from bot.core.replies import Image, Reply
 from bot.core.work_queue import WorkQueue
 from bot.settings import LineSettings
@@ -131,10 +131,13 @@ class LineAdapter:
             log.warning("line: profile of %s not available: %r", who, exc)
             return None
 
-    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str) -> None:
+    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str, resend: bool = False) -> None:
+        # Every push carries a retry key made from the seed, so LINE itself refuses a second copy
+        # (409): a resend needs no look. A reply token is used once, on the first try only.
         messages = await self._messages(list(replies))
         for index, batch in enumerate(line_messages.batches(messages)):
-            if index == 0 and to.reply_token and time.time() - to.received_at < REPLY_TOKEN_FRESH_SECONDS:
+            fresh = to.reply_token and time.time() - to.received_at < REPLY_TOKEN_FRESH_SECONDS
+            if index == 0 and fresh and not resend:
                 try:
                     await self.api.reply_message(ReplyMessageRequest.from_dict(
                         {"replyToken": to.reply_token, "messages": batch}), _request_timeout=REQUEST_TIMEOUT_SECONDS)
@@ -163,14 +166,17 @@ class LineAdapter:
                 if exc.status == 409:  # this retry key was accepted before: delivered already
                     return
                 if exc.status == 429:
-                    raise PushRefused(f"push to {to} refused: rate or monthly push limit reached ({exc.body})") from exc
-                if exc.status < 500 or attempt == PUSH_ATTEMPTS:
-                    raise PushRefused(f"push to {to} failed ({exc.status}): {exc.body}") from exc
+                    # The monthly push quota does not come back by waiting; a rate limit does.
+                    monthly = "monthly" in str(exc.body).lower()
+                    retry_after = (exc.headers or {}).get("Retry-After")
+                    raise SendFailed(f"push to {to} refused: {'monthly push limit' if monthly else 'rate limit'} "
+                                     f"reached ({exc.body})", permanent=monthly,
+                                     retry_after=float(retry_after) if retry_after else None) from exc
+                if exc.status < 500:
+                    raise SendFailed(f"push to {to} failed ({exc.status}): {exc.body}", permanent=True) from exc
+                if attempt == PUSH_ATTEMPTS:
+                    raise SendFailed(f"push to {to} failed ({exc.status}): {exc.body}") from exc
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 if attempt == PUSH_ATTEMPTS:
-                    raise PushRefused(f"push to {to} failed: {exc!r}") from exc
+                    raise SendFailed(f"push to {to} failed: {exc!r}") from exc
             await asyncio.sleep(0.5 * attempt)
-
-
-class PushRefused(Exception):
-    """LINE did not take a push message (the message says why)."""

@@ -19,11 +19,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import (
@@ -34,9 +30,9 @@ from bot.adapters.slack.blocks import (
     plan_delivery,
 )
 from bot.adapters.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
-from bot.core.delivery import Delivery, Destination
+from bot.core.delivery import Delivery, SendFailed
 from bot.core.engine import Engine
-from bot.core.events import CAN_POST_TO_CHANNELS, EventKind, IncomingEvent
+from bot.core.events import CAN_POST_TO_CHANNELS, Destination, EventKind, IncomingEvent
 from bot.core.replies import Image, Reply
 from bot.core.work_queue import WorkQueue
 from bot.settings import SlackSettings
@@ -45,12 +41,16 @@ from bot.store.keys import ConversationKey
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-SCOPES = ["app_mentions:read", "chat:write", "commands", "files:write", "im:history", "im:write", "users:read"]
+# channels:history and groups:history: a resend looks for its own earlier post in the channel.
+SCOPES = ["app_mentions:read", "channels:history", "chat:write", "commands", "files:write", "groups:history",
+          "im:history", "im:write", "users:read"]
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 # A channel named in a message (Slack sends <#C123|name>), or a channel id typed alone.
 _CHANNEL_MARKUP = re.compile(r"<#(C[A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_CHANNEL = re.compile(r"^#?(C[A-Z0-9]{6,})$")
 _CAPABILITIES = frozenset({CAN_POST_TO_CHANNELS})
+MESSAGE_MARK = "security_desk_reply"  # message metadata type carrying each message's delivery id
+RESEND_LOOKBACK = 50  # messages of the channel looked at before sending again
 _MESSAGE, _ACTION, _START = EventKind.MESSAGE, EventKind.ACTION, EventKind.START
 
 
@@ -63,10 +63,10 @@ def make_web_client(settings: SlackSettings, session: aiohttp.ClientSession) -> 
         token=settings.bot_token,
         session=session,
         timeout=10,
+        # A 429 was not posted: safe to repeat at once. A 5xx or a lost connection may have been
+        # posted: those are left to the delivery, which looks before sending again.
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
         **kwargs,
     )
@@ -202,16 +202,42 @@ class SlackAdapter:
 
     # --- the delivery outlet ------------------------------------------------
 
-    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str) -> None:
+    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str, resend: bool = False) -> None:
         client = await self._client_for(to.workspace)
         if client is None:
-            raise LookupError(f"no Slack installation for workspace {to.workspace}")
-        for item in plan_delivery(list(replies)):
-            if isinstance(item, SlackMessage):
-                await client.chat_postMessage(channel=to.address, thread_ts=to.thread, text=item.text,
-                                              blocks=item.blocks)
-            elif isinstance(item, Image):
-                await self._upload(client, to, item)
+            raise SendFailed(f"no Slack installation for workspace {to.workspace}", permanent=True)
+        try:
+            already = await self._already_posted(client, to) if resend else set()
+            for index, item in enumerate(plan_delivery(list(replies))):
+                mark = f"{seed}:{index}"
+                if isinstance(item, SlackMessage):
+                    if mark in already:
+                        continue
+                    # The mark travels with the message, so a resend can see it arrived.
+                    await client.chat_postMessage(
+                        channel=to.address, thread_ts=to.thread, text=item.text, blocks=item.blocks,
+                        metadata={"event_type": MESSAGE_MARK, "event_payload": {"id": mark}})
+                elif isinstance(item, Image):
+                    if item.name in already:
+                        continue
+                    await self._upload(client, to, item)
+        except SlackApiError as exc:
+            raise _send_failed(exc) from exc
+        except (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise SendFailed(f"Slack did not answer: {exc!r}", maybe_sent=True) from exc
+
+    async def _already_posted(self, client: AsyncWebClient, to: Destination) -> set[str]:
+        """The marks of our recent messages (and the names of our recent files) in the channel."""
+        channel = await self._channel_for(client, to.workspace, to.address)
+        history = await client.conversations_history(channel=channel, limit=RESEND_LOOKBACK,
+                                                     include_all_metadata=True)
+        found = set()
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == MESSAGE_MARK:
+                found.add(str((metadata.get("event_payload") or {}).get("id")))
+            found.update(str(f.get("name")) for f in message.get("files") or [])
+        return found
 
     async def display_name(self, who: ConversationKey) -> str | None:
         try:
@@ -249,6 +275,15 @@ class SlackAdapter:
         channel = await self._channel_for(client, to.workspace, to.address)
         await client.files_upload_v2(channel=channel, thread_ts=to.thread, content=data,
                                      filename=image.name, title=image.alt_text, alt_txt=image.alt_text)
+
+
+def _send_failed(exc: SlackApiError) -> SendFailed:
+    status = exc.response.status_code
+    if status == 429:
+        return SendFailed("Slack rate limit", retry_after=float(exc.response.headers.get("Retry-After", 1)))
+    if status >= 500:
+        return SendFailed(f"Slack answered {status}", maybe_sent=True)
+    return SendFailed(f"Slack refused it: {exc.response.get('error')}", permanent=True)
 
 
 def _destination(team: str, channel: str, thread: str | None = None) -> Destination:
