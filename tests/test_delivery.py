@@ -97,3 +97,48 @@ async def test_the_display_name_reaches_the_flow_and_is_cached(engine, store):
     await delivery.handle(_said("メニュー"), HERE)
     assert outlet.name_lookups == 1
     assert await store.client.get(store.keys.display_name(WHO)) == "鈴木".encode()
+
+
+async def test_a_step_committed_but_never_sent_is_sent_by_the_sweeper(engine, store):
+    delivery = Delivery(engine, DisplayNames(store.client, store.keys))
+    outlet = RecordingOutlet()
+    delivery.register("chat", outlet)
+    # The process stops right after the commit: the replies wait in the tenant's outbox.
+    step = await engine.step(_said("自社診断"), reply_to=HERE)
+    assert step.outbox_id and outlet.sent == []
+    await store.client.sadd(store.keys.tenants(), WHO.tenant)
+    assert await delivery.sweep(older_than_ms=0) == 1
+    [(to, replies, seed)] = outlet.sent
+    assert to == HERE and replies == step.replies and seed == step.entry.seed
+    assert await store.client.xlen(store.keys.outbox(WHO.tenant)) == 0
+    assert await delivery.sweep(older_than_ms=0) == 0  # sent once
+
+
+async def test_an_entry_that_cannot_be_sent_in_time_is_counted_as_undelivered(engine, store, caplog):
+    delivery = Delivery(engine, DisplayNames(store.client, store.keys), give_up_seconds=0)
+    delivery.register("chat", RecordingOutlet())
+    await engine.step(_said("メニュー"), reply_to=HERE)
+    await store.client.sadd(store.keys.tenants(), WHO.tenant)
+    assert await delivery.sweep(older_than_ms=0) == 1
+    assert int(await store.client.get(store.keys.undelivered())) == 1
+    assert await store.client.xlen(store.keys.outbox(WHO.tenant)) == 0
+    assert any("gave up delivering" in r.message for r in caplog.records)
+
+
+async def test_a_rate_limited_send_waits_as_told_and_arrives(engine, store):
+    delivery = Delivery(engine, DisplayNames(store.client, store.keys))
+
+    class RateLimited(RecordingOutlet):
+        refusals = 2
+
+        async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str, resend: bool = False) -> None:
+            if self.refusals:
+                self.refusals -= 1
+                raise SendFailed("429", retry_after=0.05)
+            await super().send(to, replies, seed=seed)
+
+    outlet = RateLimited()
+    delivery.register("chat", outlet)
+    await delivery.handle(_said("メニュー"), HERE)
+    assert len(outlet.sent) == 1 and outlet.refusals == 0
+    assert await store.client.xlen(store.keys.outbox(WHO.tenant)) == 0

@@ -209,7 +209,7 @@ class Delivery:
 
     # --- the sweeper -------------------------------------------------------------------
 
-    async def sweep(self) -> int:
+    async def sweep(self, *, older_than_ms: int = SWEEP_AFTER_MS) -> int:
         """Send what stopped senders left in the outboxes; returns how many entries were finished."""
         store = self.engine.store
         finished = 0
@@ -218,7 +218,7 @@ class Delivery:
             if not await store.client.set(store.keys.lease(tenant), self._owner, nx=True, px=LEASE_MS) and \
                     (await store.client.get(store.keys.lease(tenant)) or b"").decode() != self._owner:
                 continue  # another process looks after this tenant
-            for outbox_id, raw_entry in await store.outbox_entries(tenant, older_than_ms=SWEEP_AFTER_MS):
+            for outbox_id, raw_entry in await store.outbox_entries(tenant, older_than_ms=older_than_ms):
                 age = time.time() - int(outbox_id.split("-")[0]) / 1000
                 entry = OutboxEntry.decode(raw_entry)
                 if age > self.give_up_seconds:
