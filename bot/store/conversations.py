@@ -28,6 +28,8 @@ from enum import Enum
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.crc import key_slot
 
 from bot.store.keys import ConversationKey, Keys
 
@@ -38,11 +40,32 @@ SEEN_EVENT_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redeli
 # add or set data on one key.
 ALLOWED_OPS = frozenset({"RPUSH", "HSET", "SET", "SADD", "SREM", "ZADD", "HINCRBY", "DEL"})
 
+_CHECKS_AND_OPS = """
+for i = 1, tonumber(ARGV[c]) do
+  local key, field, expected = KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2]
+  local actual
+  if field == '' then actual = redis.call('GET', key) else actual = redis.call('HGET', key, field) end
+  if (actual or '') ~= expected then return 0 end
+  a = a + 3
+end
+"""
+
+_APPLY_SCRIPT = """
+local a, c = 3, 1
+""" + _CHECKS_AND_OPS + """
+for i = 1, tonumber(ARGV[2]) do
+  local command, key_index, nargs = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  redis.call(command, KEYS[key_index], unpack(ARGV, a + 3, a + 2 + nargs))
+  a = a + 3 + nargs
+end
+return 1
+"""
+
 _COMMIT_SCRIPT = """
-if KEYS[2] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+if ARGV[8] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local current = redis.call('HGET', KEYS[1], 'v')
 if (current or '') ~= ARGV[1] then return 0 end
-local a = 8
+local a = 9
 for i = 1, tonumber(ARGV[6]) do
   local key, field, expected = KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2]
   local actual
@@ -50,7 +73,7 @@ for i = 1, tonumber(ARGV[6]) do
   if (actual or '') ~= expected then return 0 end
   a = a + 3
 end
-if KEYS[2] ~= '' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
+if ARGV[8] == '1' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
 local version = (tonumber(current) or 0) + 1
 redis.call('HSET', KEYS[1], 'v', version, 'record', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
@@ -121,6 +144,11 @@ class Store:
 
     def __post_init__(self) -> None:
         self._commit = self.client.register_script(_COMMIT_SCRIPT)
+        self._apply = self.client.register_script(_APPLY_SCRIPT)
+        # On Redis Cluster one script can only touch one slot: writes to records shared across
+        # tenants (incidents, certificates, organisations) are applied, with their preconditions,
+        # just before the conversation's commit (each idempotent, so a re-run repeats them safely).
+        self.cluster = isinstance(self.client, RedisCluster)
 
     async def ping(self) -> bool:
         return bool(await self.client.ping())
@@ -152,8 +180,13 @@ class Store:
         checks: list[Precondition] | tuple[Precondition, ...] = (),
         outbox_entry: str = "",
     ) -> Committed:
-        seen_key = self.keys.seen_event(snapshot.who, platform_event_id) if platform_event_id else ""
-        keys = [self.keys.conversation(snapshot.who), seen_key, self.keys.outbox(snapshot.who.tenant)]
+        conversation_key = self.keys.conversation(snapshot.who)
+        if self.cluster:
+            ops, checks = await self._apply_foreign(conversation_key, ops, checks)
+            if ops is None:
+                return Committed(CommitOutcome.CONFLICT)
+        seen_key = self.keys.seen_event(snapshot.who, platform_event_id or "-")
+        keys = [conversation_key, seen_key, self.keys.outbox(snapshot.who.tenant)]
         args: list[Any] = [
             snapshot.version,
             json.dumps(record, ensure_ascii=False, separators=(",", ":")),
@@ -162,6 +195,7 @@ class Store:
             len(ops),
             len(checks),
             outbox_entry,
+            "1" if platform_event_id else "0",
         ]
         for check in checks:
             keys.append(check.key)
@@ -176,6 +210,33 @@ class Store:
             return Committed(CommitOutcome.DUPLICATE)
         _, outbox_id = result
         return Committed(CommitOutcome.COMMITTED, outbox_id.decode() if isinstance(outbox_id, bytes) else outbox_id)
+
+    async def _apply_foreign(self, home_key: str, ops, checks):
+        """Apply the ops (and checks) outside the conversation's slot, slot by slot; returns the rest,
+        or (None, None) when a check failed (the step is re-run)."""
+        home = key_slot(home_key.encode())
+        foreign: dict[int, tuple[list[Precondition], list[StoreOp]]] = {}
+        for check in checks:
+            slot = key_slot(check.key.encode())
+            if slot != home:
+                foreign.setdefault(slot, ([], []))[0].append(check)
+        for op in ops:
+            slot = key_slot(op.key.encode())
+            if slot != home:
+                foreign.setdefault(slot, ([], []))[1].append(op)
+        for slot_checks, slot_ops in foreign.values():
+            keys: list[str] = []
+            args: list[Any] = [len(slot_checks), len(slot_ops)]
+            for check in slot_checks:
+                keys.append(check.key)
+                args.extend([len(keys), check.field, check.expected])
+            for op in slot_ops:
+                keys.append(op.key)
+                args.extend([op.command, len(keys), len(op.args), *op.args])
+            if await self._apply(keys=keys, args=args) == 0:
+                return None, None
+        return ([op for op in ops if key_slot(op.key.encode()) == home],
+                [check for check in checks if key_slot(check.key.encode()) == home])
 
     # --- the outbox ---------------------------------------------------------------
 
