@@ -34,6 +34,20 @@ class IncomingEvent:
     # What the person's platform can do beyond text and choices (see CAN_POST_TO_CHANNELS).
     capabilities: frozenset[str] = frozenset()
 
+    def to_dict(self) -> dict:
+        """JSON-able, to wait in the inbox."""
+        return {"who": [self.who.platform, self.who.workspace, self.who.user], "kind": self.kind.value,
+                "text": self.text, "action": self.action, "event_id": self.event_id,
+                "display_name": self.display_name, "channel": self.channel, "channels": list(self.channels),
+                "capabilities": sorted(self.capabilities)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "IncomingEvent":
+        return cls(who=ConversationKey(*data["who"]), kind=EventKind(data["kind"]), text=data["text"],
+                   action=data["action"], event_id=data["event_id"], display_name=data["display_name"],
+                   channel=data["channel"], channels=tuple(data["channels"]),
+                   capabilities=frozenset(data["capabilities"]))
+
     @classmethod
     def message(cls, who: ConversationKey, text: str, *, event_id: str | None = None) -> "IncomingEvent":
         return cls(who=who, kind=EventKind.MESSAGE, text=text, event_id=event_id)

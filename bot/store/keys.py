@@ -63,6 +63,14 @@ class Keys:
         """What the tenant's committed steps still have to say (a stream, in the tenant's slot)."""
         return f"{self.prefix}:{tenant}:outbox"
 
+    def inbox(self, tenant: str) -> str:
+        """Inbound work acknowledged to the platform and not handled yet (a stream, in the tenant's slot)."""
+        return f"{self.prefix}:{tenant}:inbox"
+
+    def seen_inbound_prefix(self, tenant: str) -> str:
+        """Inbound delivery ids already stored (the id is appended): a platform retry is stored once."""
+        return f"{self.prefix}:{tenant}:seen-in:"
+
     def tenants(self) -> str:
         """Every tenant that has had an outbox (for the sweeper that resends what a crash left)."""
         return f"{self.prefix}:tenants"

@@ -1,0 +1,152 @@
+"""Working through the inbox: each tenant's stored jobs, in order, by the process that holds its lease.
+
+Every process that serves webhooks stores what arrives (bot.store.inbox) and
+runs this worker. A tenant's jobs are handled by one process at a time (a
+lease in Redis, renewed while the process lives): so one person's events are
+handled in the order they arrived, whichever process received them. Jobs of
+different people run side by side on the bounded work queue; one person's
+are chained. A job whose handler meets a store error stays in the inbox and is
+tried again (the engine's event-id check makes a second run harmless); a
+process that dies leaves its jobs in the inbox, and whoever takes the lease
+next handles them.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import uuid
+from typing import Awaitable, Callable
+
+from redis.exceptions import RedisError
+
+from bot.core.work_queue import WorkQueue
+from bot.store.inbox import LEASE_MS, Inbox, Job
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict], Awaitable[None]]
+POLL_SECONDS = 0.05  # how soon a job stored by another process is seen
+LEASE_EVERY = LEASE_MS / 1000 / 3
+
+
+class InboxWorker:
+    def __init__(self, inbox: Inbox, queue: WorkQueue, *, owner: str | None = None):
+        self.inbox = inbox
+        self.queue = queue
+        self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._handlers: dict[str, Handler] = {}
+        self._readers: dict[str, asyncio.Task] = {}
+        self._wake: dict[str, asyncio.Event] = {}
+        self._in_flight: set[str] = set()
+        self._leases: asyncio.Task | None = None
+
+    def register(self, kind: str, handler: Handler) -> None:
+        self._handlers[kind] = handler
+
+    def owns(self, tenant: str) -> bool:
+        return tenant in self._readers
+
+    def wake(self, tenant: str) -> None:
+        """A job was stored for `tenant` here: read now rather than at the next poll."""
+        event = self._wake.get(tenant)
+        if event is not None:
+            event.set()
+        elif self._leases is not None:
+            asyncio.get_running_loop().create_task(self._claim(tenant))
+
+    async def start(self) -> None:
+        self._leases = asyncio.create_task(self._keep_leases(), name="inbox-leases")
+
+    async def stop(self) -> None:
+        """Stop reading; jobs not started stay in the inbox for the next holder of each lease."""
+        tasks = [t for t in (self._leases, *self._readers.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for tenant in list(self._readers):
+            try:
+                await self.inbox.release(tenant, self.owner)
+            except RedisError:
+                pass  # it expires on its own
+        self._readers.clear()
+        self._leases = None
+
+    async def _keep_leases(self) -> None:
+        while True:
+            try:
+                for tenant in await self.inbox.tenants():
+                    await self._claim(tenant)
+            except RedisError as exc:
+                log.warning("inbox leases not renewed: %r", exc)
+            await asyncio.sleep(LEASE_EVERY * random.uniform(0.8, 1.0))
+
+    async def _claim(self, tenant: str) -> None:
+        try:
+            held = await self.inbox.hold(tenant, self.owner)
+        except RedisError as exc:
+            log.warning("lease of %s not checked: %r", tenant, exc)
+            return
+        if held and tenant not in self._readers:
+            self._wake[tenant] = asyncio.Event()
+            self._readers[tenant] = asyncio.create_task(self._read(tenant), name=f"inbox-{tenant}")
+        elif not held and tenant in self._readers:
+            log.info("lease of %s lost; another process reads its inbox", tenant)
+            self._readers.pop(tenant).cancel()
+            self._wake.pop(tenant, None)
+
+    async def _read(self, tenant: str) -> None:
+        last = ""
+        wake = self._wake[tenant]
+        while True:
+            try:
+                entries = await self.inbox.read(tenant, after=last)
+            except RedisError as exc:
+                log.warning("inbox of %s not read: %r", tenant, exc)
+                entries = []
+                await asyncio.sleep(1.0)
+            for entry_id, job in entries:
+                last = entry_id
+                if entry_id in self._in_flight:
+                    continue
+                while not self.queue.offer(self._runner(tenant, entry_id, job), key=job.order_key):
+                    await asyncio.sleep(0.05)  # the queue is full: stored work simply waits
+                self._in_flight.add(entry_id)
+            if not entries:
+                wake.clear()
+                try:
+                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+                except asyncio.TimeoutError:
+                    pass
+
+    def _runner(self, tenant: str, entry_id: str, job: Job) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            try:
+                await self._run(tenant, entry_id, job)
+            finally:
+                self._in_flight.discard(entry_id)
+        return run
+
+    async def _run(self, tenant: str, entry_id: str, job: Job) -> None:
+        handler = self._handlers.get(job.kind)
+        attempt = 0
+        while handler is not None:
+            try:
+                await handler(job.payload)
+                break
+            except RedisError as exc:
+                # Keep the person's later jobs waiting behind this one: order matters more than speed.
+                wait = min(10.0, 0.2 * 2 ** attempt)
+                log.warning("%s job %s waits for the store (%r); again in %.1f s", tenant, entry_id, exc, wait)
+                await asyncio.sleep(wait)
+                attempt += 1
+        if handler is None:
+            log.error("no handler for %s jobs: %s dropped", job.kind, entry_id)
+        while True:
+            try:
+                await self.inbox.done(tenant, entry_id)
+                return
+            except RedisError as exc:
+                log.warning("inbox entry %s handled but not cleared (%r); retrying", entry_id, exc)
+                await asyncio.sleep(0.5)

@@ -1,0 +1,107 @@
+"""The inbox: inbound work, stored before the platform is told 200.
+
+Each tenant has one stream. Putting a delivery's jobs is one script: each job
+whose id was seen before is skipped (a Slack retry, a LINE redelivery), the
+rest are appended; so an acknowledged event is durable, and a repeated one is
+stored once. The process holding the tenant's lease reads the stream in order
+and deletes each entry once handled.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio.cluster import RedisCluster
+
+from bot.store.keys import Keys
+
+SEEN_INBOUND_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redelivers
+LEASE_MS = 10_000
+
+_PUT_SCRIPT = """
+local added = 0
+for i = 1, #ARGV, 2 do
+  local seen = KEYS[2] .. ARGV[i]
+  if ARGV[i] == '' or redis.call('SET', seen, '1', 'NX', 'EX', %d) then
+    redis.call('XADD', KEYS[1], '*', 'job', ARGV[i + 1])
+    added = added + 1
+  end
+end
+return added
+""" % SEEN_INBOUND_TTL_SECONDS
+
+# Renew a lease only if it is still ours; take it if it is free.
+_LEASE_SCRIPT = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+_RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: str  # which handler runs it, e.g. "slack.event"
+    payload: dict[str, Any]
+    order_key: str  # jobs with the same key are handled one after another, in order (one person)
+
+    def encode(self) -> str:
+        return json.dumps({"kind": self.kind, "payload": self.payload, "order": self.order_key},
+                          ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, raw: str | bytes) -> "Job":
+        data = json.loads(raw)
+        return cls(data["kind"], data["payload"], data["order"])
+
+
+class Inbox:
+    def __init__(self, client: Any, keys: Keys):
+        self.client = client
+        self.keys = keys
+        self._put = client.register_script(_PUT_SCRIPT)
+        self._lease = client.register_script(_LEASE_SCRIPT)
+        self._release = client.register_script(_RELEASE_SCRIPT)
+        self.cluster = isinstance(client, RedisCluster)
+
+    async def put(self, tenant: str, jobs: list[tuple[str, Job]]) -> int:
+        """Store (dedupe id or "", job) pairs in order; returns how many were new. Raises RedisError
+        when the store cannot take them: the caller must not acknowledge the delivery then."""
+        if not jobs:
+            return 0
+        args: list[str] = []
+        for dedupe_id, job in jobs:
+            args += [dedupe_id, job.encode()]
+        added = await self._put(keys=[self.keys.inbox(tenant), self.keys.seen_inbound_prefix(tenant)], args=args)
+        await self.client.sadd(self.keys.tenants(), tenant)
+        return int(added)
+
+    async def read(self, tenant: str, *, after: str, count: int = 100) -> list[tuple[str, Job]]:
+        start = f"({after}" if after else "-"
+        raw = await self.client.xrange(self.keys.inbox(tenant), start, "+", count=count)
+        return [(entry_id.decode(), Job.decode(fields[b"job"])) for entry_id, fields in raw]
+
+    async def done(self, tenant: str, entry_id: str) -> None:
+        await self.client.xdel(self.keys.inbox(tenant), entry_id)
+
+    async def tenants(self) -> list[str]:
+        return sorted(raw.decode() for raw in await self.client.smembers(self.keys.tenants()))
+
+    async def hold(self, tenant: str, owner: str) -> bool:
+        """Take or renew the tenant's lease; False when another process holds it."""
+        return bool(await self._lease(keys=[self.keys.lease(tenant)], args=[owner, LEASE_MS]))
+
+    async def release(self, tenant: str, owner: str) -> None:
+        await self._release(keys=[self.keys.lease(tenant)], args=[owner])

@@ -1,0 +1,114 @@
+"""The inbox: stored before acknowledged, stored once, handled in order by one lease holder."""
+from __future__ import annotations
+
+import asyncio
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from bot.core.inbox_worker import InboxWorker
+from bot.core.work_queue import WorkQueue
+from bot.store.inbox import Inbox, Job
+
+TENANT = "{test:T1}"
+
+
+def _job(n: int, who: str = "u1") -> Job:
+    return Job("test.job", {"n": n}, order_key=who)
+
+
+async def _until(condition, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_repeated_delivery_is_stored_once_and_in_order(store):
+    inbox = Inbox(store.client, store.keys)
+    assert await inbox.put(TENANT, [("ev1", _job(1)), ("ev2", _job(2))]) == 2
+    assert await inbox.put(TENANT, [("ev1", _job(1)), ("ev3", _job(3))]) == 1  # a platform retry of ev1
+    entries = await inbox.read(TENANT, after="")
+    assert [job.payload["n"] for _, job in entries] == [1, 2, 3]
+    assert TENANT in await inbox.tenants()
+
+
+async def test_the_lease_holder_handles_each_persons_jobs_in_order(store):
+    inbox = Inbox(store.client, store.keys)
+    queue = WorkQueue(workers=4, capacity=100)
+    await queue.start()
+    seen: list[tuple[str, int]] = []
+
+    async def handle(payload: dict) -> None:
+        await asyncio.sleep(0.01 * (payload["n"] % 3))  # uneven work must not reorder one person's jobs
+        seen.append((payload["who"], payload["n"]))
+
+    worker = InboxWorker(inbox, queue)
+    worker.register("test.job", handle)
+    jobs = [(f"e{who}{n}", Job("test.job", {"n": n, "who": who}, order_key=who)) for n in range(10) for who in "ab"]
+    await inbox.put(TENANT, jobs)
+    await worker.start()
+    try:
+        await _until(lambda: len(seen) == 20)
+        for who in "ab":
+            assert [n for w, n in seen if w == who] == list(range(10))
+        for _ in range(100):  # each entry leaves the inbox once handled
+            if await store.client.xlen(store.keys.inbox(TENANT)) == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert await inbox.read(TENANT, after="") == []
+    finally:
+        await worker.stop()
+        await queue.stop()
+
+
+async def test_a_job_that_meets_a_store_error_is_tried_again_before_the_next(store):
+    inbox = Inbox(store.client, store.keys)
+    queue = WorkQueue(workers=2, capacity=10)
+    await queue.start()
+    attempts: list[int] = []
+
+    async def handle(payload: dict) -> None:
+        attempts.append(payload["n"])
+        if payload["n"] == 1 and attempts.count(1) < 3:
+            raise RedisConnectionError("store restarting")
+
+    worker = InboxWorker(inbox, queue)
+    worker.register("test.job", handle)
+    await inbox.put(TENANT, [("x1", _job(1)), ("x2", _job(2))])
+    await worker.start()
+    try:
+        await _until(lambda: 2 in attempts)
+        assert attempts == [1, 1, 1, 2]
+    finally:
+        await worker.stop()
+        await queue.stop()
+
+
+async def test_one_process_at_a_time_and_the_next_takes_over(store):
+    inbox = Inbox(store.client, store.keys)
+    queues = [WorkQueue(workers=2, capacity=10) for _ in range(2)]
+    handled: dict[str, list[int]] = {"first": [], "second": []}
+    workers = []
+    for name, queue in zip(handled, queues):
+        await queue.start()
+        worker = InboxWorker(inbox, queue, owner=name)
+
+        async def handle(payload: dict, name: str = name) -> None:
+            handled[name].append(payload["n"])
+
+        worker.register("test.job", handle)
+        workers.append(worker)
+    await inbox.put(TENANT, [("a1", _job(1))])
+    await workers[0].start()
+    await _until(lambda: handled["first"] == [1])
+    await workers[1].start()
+    await inbox.put(TENANT, [("a2", _job(2))])
+    await _until(lambda: handled["first"] == [1, 2])
+    assert handled["second"] == []  # the lease is held
+    await workers[0].stop()  # a shutdown releases the lease
+    await inbox.put(TENANT, [("a3", _job(3))])
+    workers[1].wake(TENANT)
+    await _until(lambda: handled["second"] == [3])
+    await workers[1].stop()
+    for queue in queues:
+        await queue.stop()
