@@ -23,6 +23,23 @@ class ConfigError(Exception):
     """A setting is missing or unusable; the message names it."""
 
 
+_TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off", ""})
+
+
+def _flag(env, name: str) -> bool:
+    """A true/false setting (false when unset)."""
+    value = (env.get(name) or "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {env[name]!r}")
+
+
+CLUSTER_NEEDS_URL = ("REDIS_CLUSTER=true needs REDIS_URL naming a node of the cluster "
+                     "(the embedded Redis server is a single node)")
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str | None
@@ -31,6 +48,7 @@ class Settings:
     key_prefix: str = "bot"
     secret: bytes | None = None  # BOT_SECRET: signs certificates
     public_url: str | None = None  # PUBLIC_URL: where `bot serve` is reached (certificate links, LINE images)
+    redis_cluster: bool = False  # REDIS_CLUSTER: REDIS_URL names a node of a Redis Cluster
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -42,6 +60,9 @@ class Settings:
         secret = env.get("BOT_SECRET") or None
         if secret is not None and len(secret) < 16:
             raise ConfigError("BOT_SECRET is too short: use at least 16 characters")
+        redis_cluster = _flag(env, "REDIS_CLUSTER")
+        if redis_cluster and not env.get("REDIS_URL"):
+            raise ConfigError(CLUSTER_NEEDS_URL)
         return cls(
             redis_url=env.get("REDIS_URL") or None,
             data_dir=data_dir,
@@ -49,6 +70,7 @@ class Settings:
             key_prefix=env.get("BOT_KEY_PREFIX") or "bot",
             secret=secret.encode() if secret else None,
             public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
+            redis_cluster=redis_cluster,
         )
 
 

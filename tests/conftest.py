@@ -4,6 +4,8 @@ and the local fakes of the Slack and LINE APIs (tests/support/).
 Redis: the server REDIS_URL names, else an embedded one started for the test
 session (the same code `bot chat` uses). Each test works under its own key
 prefix and removes its keys afterwards, so a shared server is left as found.
+Tests that ask for `redis_cluster` or `cluster_store` also get a real three-master
+Redis Cluster (tests/support/redis_cluster.py), started once for the session.
 """
 from __future__ import annotations
 
@@ -21,11 +23,13 @@ from bot.core.engine import JST
 from bot.flows.learning.certificates import Certificates
 from bot.runtime.startup import build_engine
 from bot.settings import DEFAULT_CONTENT_DIR
+from bot.store.cluster import connect_cluster
 from bot.store.conversations import Store, connect
 from bot.store.embedded import EmbeddedRedis
 from bot.store.keys import Keys
 from tests.support.clock import Clock
 from tests.support.line_api import FakeLine
+from tests.support.redis_cluster import RedisClusterServer
 from tests.support.slack_api import FakeSlack
 
 _LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
@@ -62,6 +66,24 @@ def redis_url(tmp_path_factory):
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     yield server.start()
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A real Redis Cluster (three masters on 127.0.0.1), started once, when a test first asks for it."""
+    with RedisClusterServer(base_dir=tmp_path_factory.mktemp("redis-cluster")) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+async def cluster_store(redis_cluster, key_prefix):
+    """A store on the cluster (the client REDIS_CLUSTER=true makes), cleaned up like `store`."""
+    client = connect_cluster(redis_cluster.url)
+    yield Store(client, Keys(key_prefix))
+    keys = [key async for key in client.scan_iter(match=f"{key_prefix}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
 
 
 @pytest.fixture(scope="session")

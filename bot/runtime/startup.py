@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import AsyncIterator, Callable
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, ResponseError
 
 from bot.content.loader import Content, load_content
 from bot.core.engine import Engine, now_jst
@@ -14,7 +14,8 @@ from bot.core.flow import Flow
 from bot.flows import DEFAULT_FLOWS
 from bot.flows.learning.certificates import RESOURCE as CERTIFICATES
 from bot.flows.learning.certificates import Certificates, load_or_create_secret
-from bot.settings import ConfigError, Settings
+from bot.settings import CLUSTER_NEEDS_URL, ConfigError, Settings
+from bot.store.cluster import CLUSTER_ERRORS, connect_cluster
 from bot.store.conversations import Store, connect
 from bot.store.embedded import EmbeddedRedis
 from bot.store.keys import Keys
@@ -40,29 +41,47 @@ def certificate_secret(settings: Settings, *, server: bool) -> bytes:
     return load_or_create_secret(settings.data_dir / "secret")
 
 
+async def _cluster_enabled(client) -> bool:
+    """Whether a single-node client was pointed at a cluster node (it would meet MOVED on most keys)."""
+    try:
+        return bool((await client.info("cluster")).get("cluster_enabled"))
+    except ResponseError:  # INFO refused (some managed services): take the URL at its word
+        return False
+
+
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[Store]:
-    """A connected store: the server REDIS_URL names, else the embedded one."""
+    """A connected store: the server REDIS_URL names (a node of the cluster with REDIS_CLUSTER=true),
+    else the embedded one."""
     embedded = None
+    if settings.redis_cluster and not settings.redis_url:
+        raise ConfigError(CLUSTER_NEEDS_URL)
     if settings.redis_url:
         url, origin = settings.redis_url, f"REDIS_URL={_redacted(settings.redis_url)}"
+        if settings.redis_cluster:
+            origin += " (REDIS_CLUSTER=true)"
     else:
         embedded = EmbeddedRedis(settings.data_dir)
         url, origin = embedded.start(), f"the embedded Redis server in {settings.data_dir}"
     try:
-        client = connect(url)
-    except ValueError as exc:  # not a redis://, rediss:// or unix:// URL
+        client = connect_cluster(url) if settings.redis_cluster else connect(url)
+    except (ValueError, RedisClusterException) as exc:  # a URL that names no server (or no cluster node)
         if embedded is not None:
             embedded.stop()
         raise ConfigError(f"{origin} is not a usable Redis URL: {exc}") from exc
     try:
         try:
             await client.ping()
-        except RedisError as exc:
+        except CLUSTER_ERRORS as exc:
             raise ConfigError(f"cannot reach {origin}: {exc}") from exc
+        if not settings.redis_cluster and await _cluster_enabled(client):
+            raise ConfigError(f"{origin} is a node of a Redis Cluster: set REDIS_CLUSTER=true")
         yield Store(client, Keys(settings.key_prefix))
     finally:
-        await client.aclose(close_connection_pool=True)
+        if settings.redis_cluster:
+            await client.aclose()
+        else:
+            await client.aclose(close_connection_pool=True)
         if embedded is not None:
             embedded.stop()
 
