@@ -30,12 +30,12 @@ import time
 import uuid
 from typing import Protocol, Sequence
 
-from redis.exceptions import RedisError
 
 from bot.core.engine import ConcurrentUpdateError, Engine
 from bot.core.events import Destination, IncomingEvent
 from bot.core.outbox import OutboxEntry
 from bot.core.replies import Notice, Reply, Text
+from bot.store.conversations import STORE_ERRORS
 from bot.store.display_names import DisplayNames
 from bot.store.keys import ConversationKey, tenant_tag
 
@@ -94,7 +94,7 @@ class Delivery:
         event = dataclasses.replace(event, display_name=name)
         try:
             step = await self.engine.step(event, reply_to=reply_to)
-        except RedisError as exc:
+        except STORE_ERRORS as exc:
             log.error("store unavailable while handling %s for %s: %r", event.kind.value, event.who, exc)
             await self._apologise(reply_to, "error.store_unavailable", seed=f"{event.who}:{event.event_id}")
             return
@@ -165,7 +165,7 @@ class Delivery:
                 resend = resend or failure.maybe_sent
                 wait = failure.retry_after if failure.retry_after is not None else _backoff(attempt)
                 log.warning("delivery to %s failed (%s); retrying in %.1f s", to, failure, wait)
-            except (RedisError, OSError, asyncio.TimeoutError) as exc:
+            except (*STORE_ERRORS, OSError, asyncio.TimeoutError) as exc:
                 resend = True
                 wait = _backoff(attempt)
                 log.warning("delivery to %s failed (%r); retrying in %.1f s", to, exc, wait)
@@ -193,7 +193,7 @@ class Delivery:
     async def _leave_outbox(self, tenant: str, outbox_id: str) -> None:
         try:
             await self.engine.store.outbox_done(tenant, outbox_id)
-        except RedisError as exc:
+        except STORE_ERRORS as exc:
             # Sent, but still listed: the sweeper will look before sending it again.
             log.warning("outbox entry %s sent but not cleared: %r", outbox_id, exc)
 
@@ -204,7 +204,7 @@ class Delivery:
         try:
             await self.engine.store.client.sadd(self.engine.store.keys.tenants(), tenant)
             self._known_tenants.add(tenant)
-        except RedisError as exc:
+        except STORE_ERRORS as exc:
             log.warning("could not register tenant %s for the outbox sweeper: %r", tenant, exc)
 
     # --- the sweeper -------------------------------------------------------------------
@@ -244,7 +244,7 @@ class Delivery:
             await asyncio.sleep(every * random.uniform(0.8, 1.2))
             try:
                 await self.sweep()
-            except RedisError as exc:
+            except STORE_ERRORS as exc:
                 log.warning("outbox sweep skipped: %r", exc)
 
     # --- names -------------------------------------------------------------------------
@@ -255,7 +255,7 @@ class Delivery:
             return None
         try:
             return await self.names.get(who, outlet.display_name)
-        except RedisError as exc:
+        except STORE_ERRORS as exc:
             # A name is a courtesy: without the cache, the step still runs (and says what it can).
             log.warning("display name of %s not available (store): %r", who, exc)
             return None

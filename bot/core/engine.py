@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
-from redis.exceptions import RedisError
 
 from bot.content.loader import Content
 from bot.core.classifier import IntentClassifier
@@ -34,7 +33,7 @@ from bot.core.machine import build_machine
 from bot.core.outbox import OutboxEntry
 from bot.core.replies import Image, Reply, Text
 from bot.core.router import Router
-from bot.store.conversations import CommitOutcome, Store
+from bot.store.conversations import STORE_ERRORS, CommitOutcome, Store
 from bot.store.keys import ConversationKey
 from bot.store.locks import KeyedLocks
 
@@ -78,7 +77,7 @@ class Engine:
         """The replies to send for this event (empty when it was already handled), or an apology."""
         try:
             return (await self.step(event)).replies
-        except RedisError as exc:
+        except STORE_ERRORS as exc:
             log.error("store unavailable while handling %s for %s: %r", event.kind.value, event.who, exc)
             return [Text(self.content.texts["error.store_unavailable"])]
         except ConcurrentUpdateError:

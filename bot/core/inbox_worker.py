@@ -19,9 +19,9 @@ import random
 import uuid
 from typing import Awaitable, Callable
 
-from redis.exceptions import RedisError
 
 from bot.core.work_queue import WorkQueue
+from bot.store.conversations import STORE_ERRORS
 from bot.store.inbox import LEASE_MS, Inbox, Job
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class InboxWorker:
         for tenant in list(self._readers):
             try:
                 await self.inbox.release(tenant, self.owner)
-            except RedisError:
+            except STORE_ERRORS:
                 pass  # it expires on its own
         self._readers.clear()
         self._leases = None
@@ -78,14 +78,14 @@ class InboxWorker:
             try:
                 for tenant in await self.inbox.tenants():
                     await self._claim(tenant)
-            except RedisError as exc:
+            except STORE_ERRORS as exc:
                 log.warning("inbox leases not renewed: %r", exc)
             await asyncio.sleep(LEASE_EVERY * random.uniform(0.8, 1.0))
 
     async def _claim(self, tenant: str) -> None:
         try:
             held = await self.inbox.hold(tenant, self.owner)
-        except RedisError as exc:
+        except STORE_ERRORS as exc:
             log.warning("lease of %s not checked: %r", tenant, exc)
             return
         if held and tenant not in self._readers:
@@ -102,7 +102,7 @@ class InboxWorker:
         while True:
             try:
                 entries = await self.inbox.read(tenant, after=last)
-            except RedisError as exc:
+            except STORE_ERRORS as exc:
                 log.warning("inbox of %s not read: %r", tenant, exc)
                 entries = []
                 await asyncio.sleep(1.0)
@@ -135,7 +135,7 @@ class InboxWorker:
             try:
                 await handler(job.payload)
                 break
-            except RedisError as exc:
+            except STORE_ERRORS as exc:
                 # Keep the person's later jobs waiting behind this one: order matters more than speed.
                 wait = min(10.0, 0.2 * 2 ** attempt)
                 log.warning("%s job %s waits for the store (%r); again in %.1f s", tenant, entry_id, exc, wait)
@@ -147,6 +147,6 @@ class InboxWorker:
             try:
                 await self.inbox.done(tenant, entry_id)
                 return
-            except RedisError as exc:
+            except STORE_ERRORS as exc:
                 log.warning("inbox entry %s handled but not cleared (%r); retrying", entry_id, exc)
                 await asyncio.sleep(0.5)

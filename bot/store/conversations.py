@@ -29,6 +29,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 from redis.crc import key_slot
 
 from bot.store.keys import ConversationKey, Keys
@@ -88,6 +89,10 @@ if ARGV[7] ~= '' then
 end
 return {version, outbox_id}
 """
+
+
+# What the store raises when it cannot be reached or used (a cluster client adds its own kind).
+STORE_ERRORS: tuple[type[Exception], ...] = (RedisError, RedisClusterException)
 
 
 class CommitOutcome(Enum):

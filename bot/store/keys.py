@@ -88,11 +88,15 @@ class Keys:
 
     def slack_installation(self, enterprise_id: str | None, team_id: str | None, user_id: str | None = None) -> str:
         """An installation of the Slack app; without user_id, the workspace's latest one."""
-        base = f"{self.prefix}:slack:installation:{_part(enterprise_id or '-')}:{_part(team_id or '-')}"
+        base = f"{self._slack_app(enterprise_id, team_id)}:installation"
         return f"{base}:user:{_part(user_id)}" if user_id else f"{base}:latest"
 
     def slack_bot(self, enterprise_id: str | None, team_id: str | None) -> str:
-        return f"{self.prefix}:slack:bot:{_part(enterprise_id or '-')}:{_part(team_id or '-')}"
+        return f"{self._slack_app(enterprise_id, team_id)}:bot"
+
+    def _slack_app(self, enterprise_id: str | None, team_id: str | None) -> str:
+        """One slot per Slack installation target: its installation records are written together."""
+        return f"{self.prefix}:" + "{slack-app:" + f"{_part(enterprise_id or '-')}:{_part(team_id or '-')}" + "}"
 
     def oauth_state(self, state: str) -> str:
         return f"{self.prefix}:oauth-state:{_part(state)}"

@@ -111,7 +111,9 @@ class OrgStore:
 
     async def _convert_legacy(self, raw: bytes) -> Organisation:
         org = Organisation.from_json(raw)
-        async with self.client.pipeline(transaction=True) as pipe:
+        # Every write here is idempotent; on a cluster they span the organisation's and the
+        # tenant's slots, which one transaction cannot.
+        async with self.client.pipeline(transaction=False) as pipe:
             for op in self.create_ops(org):
                 pipe.execute_command(op.command, op.key, *op.args)
             for role, people in org.contacts.items():
@@ -152,7 +154,9 @@ class OrgStore:
     # --- the same writes at once (the `bot org` command) ---------------------------------
 
     async def _apply(self, ops: list[StoreOp]) -> None:
-        async with self.client.pipeline(transaction=True) as pipe:
+        # Idempotent writes (set members, the same name): no transaction needed, and on a cluster
+        # they span the organisation's and the tenant's slots.
+        async with self.client.pipeline(transaction=False) as pipe:
             for op in ops:
                 pipe.execute_command(op.command, op.key, *op.args)
             await pipe.execute()
