@@ -154,3 +154,28 @@ def test_a_bad_redis_cluster_value_stops_bot_chat_in_one_line(tmp_path):
     result = run("bot chat", data_dir=tmp_path, env={"REDIS_CLUSTER": "maybe"}, stdin="")
     assert result.returncode == 2
     assert result.stderr.strip() == "bot: REDIS_CLUSTER must be true or false, not 'maybe'"
+
+
+async def test_a_refused_commit_writes_nothing_to_shared_records_on_the_cluster(store):
+    from bot.store.conversations import CommitOutcome, StoreOp
+    from bot.store.keys import ConversationKey
+
+    who = ConversationKey("slack", "T1", "U1")
+    stale = await store.read(who)
+    await store.commit(stale, {"n": 1})
+    timeline = store.keys.incident_timeline("INC-X")
+    refused = await store.commit(stale, {"n": 2}, ops=[StoreOp("RPUSH", timeline, ("entry",))])
+    assert refused.outcome is CommitOutcome.CONFLICT
+    assert await store.client.lrange(timeline, 0, -1) == []
+    fresh = await store.read(who, platform_event_id="ev-1")
+    done = await store.commit(fresh, {"n": 2}, platform_event_id="ev-1", outbox_entry="replies",
+                              ops=[StoreOp("RPUSH", timeline, ("entry",))])
+    assert done.outcome is CommitOutcome.COMMITTED and done.writes_applied
+    assert await store.client.lrange(timeline, 0, -1) == [b"entry"]
+    again = await store.read(who, platform_event_id="ev-1")
+    assert again.already_handled
+    # The entry's writes, applied again by a sweeper after a crash, are applied once.
+    [(entry_id, entry, writes)] = await store.outbox_entries(who.tenant, older_than_ms=-60_000)
+    assert entry == "replies" and [op.key for op in writes] == [timeline]
+    await store.apply_writes(entry_id, writes)
+    assert await store.client.lrange(timeline, 0, -1) == [b"entry"]

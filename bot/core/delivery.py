@@ -111,8 +111,9 @@ class Delivery:
         if step.entry is None or not step.replies:
             return
         await self._remember_tenant(reply_to)
-        await self.deliver_entry(step.entry, outbox_id=step.outbox_id, tenant=event.who.tenant,
-                                 deadline=time.monotonic() + self.fast_path_seconds)
+        # With writes still waiting in the entry, it stays in the outbox for the sweeper to finish.
+        await self.deliver_entry(step.entry, outbox_id=step.outbox_id if step.writes_applied else "",
+                                 tenant=event.who.tenant, deadline=time.monotonic() + self.fast_path_seconds)
 
     async def deliver(self, replies: Sequence[Reply], to: Destination, *, seed: str) -> None:
         """Send replies that are in no outbox (best effort, with the same retries)."""
@@ -218,8 +219,14 @@ class Delivery:
             if not await store.client.set(store.keys.lease(tenant), self._owner, nx=True, px=LEASE_MS) and \
                     (await store.client.get(store.keys.lease(tenant)) or b"").decode() != self._owner:
                 continue  # another process looks after this tenant
-            for outbox_id, raw_entry in await store.outbox_entries(tenant, older_than_ms=older_than_ms):
+            for outbox_id, raw_entry, writes in await store.outbox_entries(tenant, older_than_ms=older_than_ms):
                 age = time.time() - int(outbox_id.split("-")[0]) / 1000
+                if writes:
+                    await store.apply_writes(outbox_id, writes)  # once each, whatever happened before
+                if not raw_entry:
+                    await store.outbox_done(tenant, outbox_id)
+                    finished += 1
+                    continue
                 entry = OutboxEntry.decode(raw_entry)
                 if age > self.give_up_seconds:
                     await self._give_up(tenant, outbox_id, entry)

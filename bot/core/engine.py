@@ -121,7 +121,7 @@ class Engine:
                 snapshot, record, platform_event_id=event.event_id, ops=conv.ops, checks=conv.checks,
                 outbox_entry=entry.encode() if reply_to is not None and replies else "")
             if committed.outcome is CommitOutcome.COMMITTED:
-                return Step(replies, entry, committed.outbox_id)
+                return Step(replies, entry, committed.outbox_id, committed.writes_applied)
             if committed.outcome is CommitOutcome.DUPLICATE:
                 log.debug("event %s for %s handled concurrently; ignored", event.event_id, event.who)
                 return Step([])
@@ -150,6 +150,7 @@ class Step:
     replies: list[Reply]
     entry: OutboxEntry | None = None
     outbox_id: str = ""
+    writes_applied: bool = True  # False: writes to shared records still wait in the outbox entry
 
 
 def _raise_if_cancelled() -> None:

@@ -21,7 +21,9 @@ redelivered event never acts twice. Reading costs one round trip (record and
 """
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from enum import Enum
@@ -33,6 +35,8 @@ from redis.exceptions import RedisClusterException, RedisError
 from redis.crc import key_slot
 
 from bot.store.keys import ConversationKey, Keys
+
+log = logging.getLogger(__name__)
 
 CONVERSATION_TTL_SECONDS = 30 * 24 * 3600  # abandoned conversations go after 30 days
 SEEN_EVENT_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redelivers
@@ -52,8 +56,11 @@ end
 """
 
 _APPLY_SCRIPT = """
-local a, c = 3, 1
+local a, c = 4, 1
 """ + _CHECKS_AND_OPS + """
+if ARGV[3] ~= '' and not redis.call('SET', KEYS[1] .. ':applied:' .. ARGV[3], '1', 'NX', 'EX', 86400) then
+  return 1
+end
 for i = 1, tonumber(ARGV[2]) do
   local command, key_index, nargs = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   redis.call(command, KEYS[key_index], unpack(ARGV, a + 3, a + 2 + nargs))
@@ -66,7 +73,7 @@ _COMMIT_SCRIPT = """
 if ARGV[8] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local current = redis.call('HGET', KEYS[1], 'v')
 if (current or '') ~= ARGV[1] then return 0 end
-local a = 9
+local a = 10
 for i = 1, tonumber(ARGV[6]) do
   local key, field, expected = KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2]
   local actual
@@ -84,8 +91,8 @@ for i = 1, tonumber(ARGV[5]) do
   a = a + 3 + nargs
 end
 local outbox_id = ''
-if ARGV[7] ~= '' then
-  outbox_id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'entry', ARGV[7])
+if ARGV[7] ~= '' or ARGV[9] ~= '' then
+  outbox_id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'entry', ARGV[7], 'writes', ARGV[9])
 end
 return {version, outbox_id}
 """
@@ -105,6 +112,9 @@ class CommitOutcome(Enum):
 class Committed:
     outcome: CommitOutcome
     outbox_id: str = ""  # the outbox entry holding the step's replies, when it had any
+    # False when writes to shared records still wait in that entry (a cluster whose other slot did
+    # not answer): the entry must then stay until the sweeper has applied them.
+    writes_applied: bool = True
 
 
 @dataclass(frozen=True)
@@ -186,8 +196,9 @@ class Store:
         outbox_entry: str = "",
     ) -> Committed:
         conversation_key = self.keys.conversation(snapshot.who)
+        foreign: list[StoreOp] = []
         if self.cluster:
-            ops, checks = await self._apply_foreign(conversation_key, ops, checks)
+            ops, checks, foreign = await self._split_foreign(conversation_key, ops, checks)
             if ops is None:
                 return Committed(CommitOutcome.CONFLICT)
         seen_key = self.keys.seen_event(snapshot.who, platform_event_id or "-")
@@ -201,6 +212,7 @@ class Store:
             len(checks),
             outbox_entry,
             "1" if platform_event_id else "0",
+            _encode_writes(foreign),
         ]
         for check in checks:
             keys.append(check.key)
@@ -214,34 +226,62 @@ class Store:
         if result == -1:
             return Committed(CommitOutcome.DUPLICATE)
         _, outbox_id = result
-        return Committed(CommitOutcome.COMMITTED, outbox_id.decode() if isinstance(outbox_id, bytes) else outbox_id)
+        outbox_id = outbox_id.decode() if isinstance(outbox_id, bytes) else outbox_id
+        applied = True
+        if foreign:
+            applied = await self._apply_writes_now(snapshot.who.tenant, outbox_id, foreign,
+                                                   nothing_to_send=not outbox_entry)
+        return Committed(CommitOutcome.COMMITTED, outbox_id, applied)
 
-    async def _apply_foreign(self, home_key: str, ops, checks):
-        """Apply the ops (and checks) outside the conversation's slot, slot by slot; returns the rest,
-        or (None, None) when a check failed (the step is re-run)."""
+    async def _apply_writes_now(self, tenant: str, outbox_id: str, writes: list[StoreOp], *,
+                                nothing_to_send: bool) -> bool:
+        try:
+            await self.apply_writes(outbox_id, writes)
+            if nothing_to_send:
+                await self.outbox_done(tenant, outbox_id)
+            return True
+        except STORE_ERRORS as exc:
+            log.warning("writes of outbox entry %s wait for the sweeper: %r", outbox_id, exc)
+            return False
+
+    async def apply_writes(self, outbox_id: str, writes: list[StoreOp]) -> None:
+        """Apply a committed step's writes to shared records, slot by slot, once each (a marker
+        per entry and slot makes a second application a no-op)."""
+        by_slot: dict[int, list[StoreOp]] = {}
+        for op in writes:
+            by_slot.setdefault(key_slot(op.key.encode()), []).append(op)
+        for slot_ops in by_slot.values():
+            await self._run_apply([], slot_ops, marker=outbox_id)
+
+    async def _split_foreign(self, home_key: str, ops, checks):
+        """On a cluster: check the preconditions outside the conversation's slot now (slot by slot),
+        and set aside the writes outside it, which go with the commit's outbox entry and are applied
+        right after it. Returns (home ops, home checks, foreign writes), or Nones when a check failed
+        (the step is re-run). The checks and those writes are not one atomic step, as they are on a
+        single server: another change can slip in between them."""
         home = key_slot(home_key.encode())
-        foreign: dict[int, tuple[list[Precondition], list[StoreOp]]] = {}
+        by_slot: dict[int, list[Precondition]] = {}
         for check in checks:
             slot = key_slot(check.key.encode())
             if slot != home:
-                foreign.setdefault(slot, ([], []))[0].append(check)
-        for op in ops:
-            slot = key_slot(op.key.encode())
-            if slot != home:
-                foreign.setdefault(slot, ([], []))[1].append(op)
-        for slot_checks, slot_ops in foreign.values():
-            keys: list[str] = []
-            args: list[Any] = [len(slot_checks), len(slot_ops)]
-            for check in slot_checks:
-                keys.append(check.key)
-                args.extend([len(keys), check.field, check.expected])
-            for op in slot_ops:
-                keys.append(op.key)
-                args.extend([op.command, len(keys), len(op.args), *op.args])
-            if await self._apply(keys=keys, args=args) == 0:
-                return None, None
+                by_slot.setdefault(slot, []).append(check)
+        for slot_checks in by_slot.values():
+            if await self._run_apply(slot_checks, [], marker="") == 0:
+                return None, None, None
         return ([op for op in ops if key_slot(op.key.encode()) == home],
-                [check for check in checks if key_slot(check.key.encode()) == home])
+                [check for check in checks if key_slot(check.key.encode()) == home],
+                [op for op in ops if key_slot(op.key.encode()) != home])
+
+    async def _run_apply(self, checks: list[Precondition], ops: list[StoreOp], *, marker: str) -> int:
+        keys: list[str] = [(ops[0].key if ops else checks[0].key)]  # KEYS[1] names the slot (for the marker)
+        args: list[Any] = [len(checks), len(ops), marker]
+        for check in checks:
+            keys.append(check.key)
+            args.extend([len(keys), check.field, check.expected])
+        for op in ops:
+            keys.append(op.key)
+            args.extend([op.command, len(keys), len(op.args), *op.args])
+        return int(await self._apply(keys=keys, args=args))
 
     # --- the outbox ---------------------------------------------------------------
 
@@ -249,11 +289,14 @@ class Store:
         """The entry's replies were delivered (or given up on): it leaves the outbox."""
         await self.client.xdel(self.keys.outbox(tenant), entry_id)
 
-    async def outbox_entries(self, tenant: str, *, older_than_ms: int, count: int = 100) -> list[tuple[str, str]]:
-        """Entries waiting longer than `older_than_ms` (their sender stopped or is still retrying)."""
+    async def outbox_entries(self, tenant: str, *, older_than_ms: int,
+                             count: int = 100) -> list[tuple[str, str, list[StoreOp]]]:
+        """Entries waiting longer than `older_than_ms` (their sender stopped or is still retrying):
+        (id, the replies' entry or "", writes to shared records still to apply)."""
         newest = f"{max(0, int(time.time() * 1000) - older_than_ms)}-0"
         raw = await self.client.xrange(self.keys.outbox(tenant), "-", newest, count=count)
-        return [(entry_id.decode(), fields[b"entry"].decode()) for entry_id, fields in raw]
+        return [(entry_id.decode(), fields[b"entry"].decode(), _decode_writes(fields.get(b"writes", b"")))
+                for entry_id, fields in raw]
 
     async def forget(self, who: ConversationKey) -> None:
         """Drop a conversation's state (results stay)."""
@@ -274,6 +317,21 @@ class Store:
 
     def set_lesson_progress(self, who: ConversationKey, item: int, progress: dict[str, Any]) -> StoreOp:
         return StoreOp("HSET", self.keys.lesson_progress(who), (str(item), json.dumps(progress, ensure_ascii=False)))
+
+
+def _encode_writes(ops: list[StoreOp]) -> str:
+    if not ops:
+        return ""
+    return json.dumps([[op.command, op.key, [{"b64": base64.b64encode(a).decode()} if isinstance(a, bytes) else a
+                                             for a in op.args]]
+                       for op in ops], ensure_ascii=False)
+
+
+def _decode_writes(raw: bytes | str) -> list[StoreOp]:
+    if not raw:
+        return []
+    return [StoreOp(command, key, tuple(base64.b64decode(a["b64"]) if isinstance(a, dict) else a for a in args))
+            for command, key, args in json.loads(raw)]
 
 
 def connect(url: str, *, max_connections: int = 50, timeout: float = 5.0) -> aioredis.Redis:
