@@ -10,6 +10,9 @@ from bot.store.keys import ConversationKey
 
 # The platform can post to shared channels, so a channel can be registered to receive reports.
 CAN_POST_TO_CHANNELS = "channels"
+# What a person types in one message; longer text is cut (silently: no one types more), so that
+# one message never costs the classifier and the flows more than a few milliseconds.
+MAX_TEXT_CHARS = 2000
 
 
 class EventKind(Enum):
@@ -33,6 +36,12 @@ class IncomingEvent:
     channels: tuple[str, ...] = ()
     # What the person's platform can do beyond text and choices (see CAN_POST_TO_CHANNELS).
     capabilities: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        # Whatever the adapter passed: at most MAX_TEXT_CHARS, and storable as UTF-8 (JSON allows
+        # a lone surrogate such as "\ud800"; Redis and the platforms' APIs do not).
+        object.__setattr__(self, "text", _storable(self.text[:MAX_TEXT_CHARS]))
+        object.__setattr__(self, "action", _storable(self.action[:MAX_TEXT_CHARS]))
 
     def to_dict(self) -> dict:
         """JSON-able, to wait in the inbox."""
@@ -75,6 +84,14 @@ class Action:
 
     def encode(self) -> str:
         return ":".join((self.trigger, *self.args))
+
+
+def _storable(text: str) -> str:
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:  # a lone surrogate becomes "?"
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def action_value(trigger: str, *args: object) -> str:

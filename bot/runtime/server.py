@@ -5,25 +5,39 @@ commands on one URL) and, for OAuth installs, GET /slack/install and
 /slack/oauth_redirect; POST /line/callback; GET /images/{token}.png (and its
 preview) for images LINE loads by URL. A platform whose settings are absent is
 not mounted.
+
+A webhook goes through the same gates on both platforms, cheapest first, and hostile
+input is answered 4xx (or 200 and a logged skip) at the first gate it fails: the body
+is read up to MAX_BODY_BYTES (413 beyond); its signature is checked over the raw bytes
+before anything decodes it; it must be UTF-8; its JSON is measured before it is parsed
+(MAX_JSON_DEPTH, MAX_JSON_CONTAINERS; Slack forms MAX_FORM_BYTES, MAX_FORM_FIELDS; LINE
+MAX_LINE_EVENTS); then the shapes the listeners rely on are checked
+(`bot.adapters.slack.requests`, `_line_event_problem`). What passes every gate and still
+fails is a bug, logged with its traceback.
 """
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import os
-from urllib.parse import parse_qs
+import re
+from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
-from linebot.v3.webhook import SignatureValidator
 from linebot.v3.webhooks import Event
 from redis.exceptions import RedisError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters.line.image_store import ImageStore
+from bot.adapters.slack import requests as slack_requests
 from bot.core.delivery import Delivery
 from bot.core.engine import Engine
 from bot.core.work_queue import WorkQueue
@@ -40,12 +54,25 @@ QUEUE = web.AppKey("queue", WorkQueue)
 SLACK = web.AppKey("slack", object)  # bot.adapters.slack.SlackAdapter
 LINE = web.AppKey("line", object)  # bot.adapters.line.LineAdapter
 SLACK_VERIFIER = web.AppKey("slack_verifier", SignatureVerifier)
-LINE_VALIDATOR = web.AppKey("line_validator", SignatureValidator)
+LINE_SECRET = web.AppKey("line_secret", bytes)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 DELIVERY = web.AppKey("delivery", Delivery)
 SWEEPER = web.AppKey("sweeper", asyncio.Task)
 
 MAX_BODY_BYTES = 1024 * 1024
+# Real payloads nest about ten levels (Block Kit rich text in a message, a LINE event); deeper is
+# refused before parsing, so neither the parser nor anything walking its result recurses far.
+MAX_JSON_DEPTH = 64
+# and carry at most a few thousand arrays and objects (50 blocks of a message, 100 of a view).
+MAX_JSON_CONTAINERS = 20_000
+# A Slack form (a slash command, or a click's JSON payload percent-encoded) is small: our own
+# messages are a few kilobytes. Decoding percent escapes costs ~150 ms a megabyte, so forms are held
+# to a quarter of that, in at most 100 fields.
+MAX_FORM_BYTES = 256 * 1024
+MAX_FORM_FIELDS = 100
+# LINE puts a handful of events in one delivery; more than this is refused whole (400) rather than
+# parsed (line-bot-sdk's models cost about 0.1 ms an event) and queued.
+MAX_LINE_EVENTS = 100
 RETRY_AFTER_SECONDS = "5"
 
 
@@ -61,42 +88,129 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "redis": "ok", "undelivered": undelivered})
 
 
-def _well_formed_slack_body(body: str, content_type: str) -> bool:
-    """Whether a signed Slack body is something Bolt can parse (JSON object or form fields)."""
-    try:
-        if content_type == "application/json":
-            return isinstance(json.loads(body), dict)
-        fields = parse_qs(body, strict_parsing=True)
-        if "payload" in fields:
-            return isinstance(json.loads(fields["payload"][0]), dict)
-        return "command" in fields or "ssl_check" in fields
-    except ValueError:
+class RawBodySignatureVerifier(SignatureVerifier):
+    """slack_sdk's verifier, over the body's bytes as received: nothing decodes a body before its
+    signature is known to be good (slack_sdk would decode it as UTF-8 first, and fail on other bytes)."""
+
+    def generate_signature(self, *, timestamp: str, body: str | bytes) -> str | None:
+        if timestamp is None:
+            return None
+        raw = body if isinstance(body, bytes) else (body or "").encode()
+        base = b"v0:" + timestamp.encode("ascii") + b":" + raw
+        return "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def _slack_signed(request: web.Request, raw: bytes) -> bool:
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    # Header values are whatever the sender wrote: only ASCII digits make a timestamp (int("²") fails,
+    # int() of thousands of digits fails) and hmac.compare_digest compares only ASCII strings.
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         return False
+    if not (signature.isascii() and signature.startswith("v0=")):
+        return False
+    return request.app[SLACK_VERIFIER].is_valid(body=raw, timestamp=timestamp, signature=signature)
+
+
+def _line_signed(secret: bytes, raw: bytes, signature: str) -> bool:
+    """LINE's signature, over the body's bytes as received (line-bot-sdk's validator takes text)."""
+    if not signature or not signature.isascii():
+        return False
+    expected = base64.b64encode(hmac.new(secret, raw, hashlib.sha256).digest())
+    return hmac.compare_digest(expected, signature.encode("ascii"))
+
+
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_ONE_KIND_OF_BRACKET = str.maketrans("{}", "[]")
+
+
+def json_shape_problem(text: str, *, depth: int = MAX_JSON_DEPTH, containers: int = MAX_JSON_CONTAINERS) -> str | None:
+    """What makes JSON `text` too costly to parse and walk: nesting deeper than `depth`, more than
+    `containers` arrays and objects, brackets that do not pair up; None when it is fine. Found
+    without parsing, in time linear in the length (a few ms for a megabyte).
+
+    Escaped backslashes and quotes are dropped, then what is inside quotes, then everything but
+    brackets (plain string operations and one regex pass that cannot backtrack); then every
+    innermost pair "[]" is removed, one nesting level per pass, at most `depth` passes over at most
+    2 * `containers` characters.
+    """
+    if text.count("[") + text.count("{") <= depth:
+        return None  # cannot nest deeper than it has brackets (those inside strings included)
+    outside_strings = "".join(text.replace("\\\\", "").replace('\\"', "").split('"')[0::2])
+    opened = outside_strings.count("[") + outside_strings.count("{")
+    if opened <= depth:
+        return None
+    if opened > containers:
+        return f"more than {containers} arrays and objects"
+    brackets = _NOT_A_BRACKET.sub("", outside_strings).translate(_ONE_KIND_OF_BRACKET)
+    for _ in range(depth):
+        shorter = brackets.replace("[]", "")
+        if not shorter:
+            return None
+        if len(shorter) == len(brackets):
+            return "brackets that do not pair up"
+        brackets = shorter
+    return f"nesting deeper than {depth} levels"
+
+
+def _refuse_slack(reason: str, size: int) -> web.Response:
+    """A signed request Slack could not have sent: refused, and Slack asked not to retry it."""
+    log.warning("slack: refused a signed request (%d bytes): %.300s", size, reason)
+    return web.Response(status=400, text="malformed request", headers={"X-Slack-No-Retry": "1"})
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    raw = await request.read()
-    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-    signature = request.headers.get("X-Slack-Signature", "")
-    verifier = request.app[SLACK_VERIFIER]
-    if not (timestamp.isdigit() and signature and verifier.is_valid(body=raw, timestamp=timestamp,
-                                                                      signature=signature)):
+    raw = await request.read()  # at most MAX_BODY_BYTES (client_max_size): a larger body is a 413
+    if not _slack_signed(request, raw):
         log.warning("slack: rejected a request with a bad or stale signature from %s", request.remote)
         return web.Response(status=401, text="invalid signature")
     try:
         body = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return web.Response(status=400, text="body is not UTF-8")
-    if not _well_formed_slack_body(body, request.content_type):
-        log.warning("slack: malformed %s body (%d bytes)", request.content_type, len(raw))
-        return web.Response(status=400, text="malformed body")
+        return _refuse_slack("the body is not UTF-8", len(raw))
+    headers = dict(request.headers)
+    # Bolt's own reading of the headers, so that the body checked below is the body Bolt parses.
+    content_type = extract_content_type(build_normalized_headers(headers))
+    is_json = content_type == "application/json" or body.startswith("{")  # as Bolt decides (parse_body)
+    if not is_json and len(raw) > MAX_FORM_BYTES:
+        log.warning("slack: refused a signed form of %d bytes", len(raw))
+        return web.Response(status=413, text="form too large", headers={"X-Slack-No-Retry": "1"})
+    if not is_json and body.count("&") >= MAX_FORM_FIELDS:
+        return _refuse_slack(f"a form with more than {MAX_FORM_FIELDS} fields", len(raw))
+    json_text = body if is_json else dict(parse_qsl(body, keep_blank_values=True)).get("payload")
+    problem = json_shape_problem(json_text) if json_text else None
+    if problem:
+        return _refuse_slack(f"JSON with {problem}", len(raw))
+    try:
+        # Bolt's own reading of the body (JSON or form, then the ids it looks up); none of our code
+        # runs in it, so what fails here is the body.
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+    except Exception as exc:  # ValueError (not JSON), AttributeError (JSON but not an object), TypeError, ...
+        return _refuse_slack(f"Bolt cannot read it: {exc!r}", len(raw))
+    payload = bolt_request.body
+    if not isinstance(payload, dict):
+        return _refuse_slack("the body is not an object", len(raw))
+    problem = slack_requests.malformed(payload, bolt_request.context)
+    if problem:
+        return _refuse_slack(problem, len(raw))
+    skipped = slack_requests.incomplete(payload)
+    if skipped:
+        # Well formed, but nobody to answer: a 4xx would only bring it back (Slack retries non-2xx).
+        log.warning("slack: skipping %s", skipped)
+        return web.Response(status=200)
+    unhandled = slack_requests.unhandled(payload)
+    if unhandled:
+        log.info("slack: not handled: %s", unhandled)
+        return web.json_response({"error": "unhandled request"}, status=404)
+    slack_requests.cut_long_text(payload)
     if request.app[QUEUE].full:
         return web.Response(status=503, text="busy", headers={"Retry-After": RETRY_AFTER_SECONDS})
-    return await _dispatch_to_bolt(request, body)
+    return await _dispatch_to_bolt(request, bolt_request)
 
 
-async def _dispatch_to_bolt(request: web.Request, body: str) -> web.Response:
-    bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+async def _dispatch_to_bolt(request: web.Request, bolt_request: AsyncBoltRequest) -> web.Response:
+    # The request passed every check of its shape: what still fails in here is a bug, logged with
+    # its traceback (Bolt logs a failing listener itself and answers 500).
     try:
         response = await request.app[SLACK].app.async_dispatch(bolt_request)
     except Exception:
@@ -116,24 +230,46 @@ async def slack_oauth(request: web.Request) -> web.Response:
     return await to_aiohttp_response(response)
 
 
+# A platform's id for a person, a channel or a workspace: short printable ASCII (LINE: U + 32 hex).
+_PLATFORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _is_platform_id(value: object) -> bool:
+    return isinstance(value, str) and _PLATFORM_ID.fullmatch(value) is not None
+
+
+def _line_event_problem(event: Event) -> str | None:
+    """What makes a parsed LINE event unusable as a key or a record (its ids), or None."""
+    user_id = getattr(getattr(event, "source", None), "user_id", None)
+    if user_id is not None and not _is_platform_id(user_id):
+        return "its userId is not an id"
+    event_id = getattr(event, "webhook_event_id", None)
+    if event_id is not None and not (len(event_id) <= 255 and event_id.isprintable()):
+        return "its webhookEventId is not an id"
+    return None
+
+
 async def line_callback(request: web.Request) -> web.Response:
-    raw = await request.read()
-    signature = request.headers.get("X-Line-Signature", "")
-    try:
-        body = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        body = ""
-    if not signature or not request.app[LINE_VALIDATOR].validate(body, signature):
+    raw = await request.read()  # at most MAX_BODY_BYTES (client_max_size): a larger body is a 413
+    if not _line_signed(request.app[LINE_SECRET], raw, request.headers.get("X-Line-Signature", "")):
         log.warning("line: rejected a webhook with a bad signature from %s", request.remote)
         return web.Response(status=400, text="invalid signature")
     try:
+        body = raw.decode("utf-8")
+        problem = json_shape_problem(body)
+        if problem:
+            raise ValueError(f"JSON with {problem}")
         payload = json.loads(body)
         events = payload["events"]
         if not isinstance(events, list):
             raise ValueError("events is not a list")
-        destination = str(payload.get("destination") or "")
-    except (ValueError, KeyError, TypeError) as exc:
-        log.warning("line: malformed webhook body: %s", exc)
+        destination = payload.get("destination") or ""
+        if not (destination == "" or _is_platform_id(destination)):
+            raise ValueError("destination is not an id")
+        if len(events) > MAX_LINE_EVENTS:
+            raise ValueError(f"{len(events)} events in one delivery (at most {MAX_LINE_EVENTS})")
+    except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        log.warning("line: malformed webhook body (%d bytes): %.300s", len(raw), exc)
         return web.Response(status=400, text="malformed body")
     if len(events) > request.app[QUEUE].room():
         # Refuse the whole delivery rather than accept part of it: LINE can redeliver it.
@@ -142,8 +278,12 @@ async def line_callback(request: web.Request) -> web.Response:
     for raw_event in events:
         try:
             event = Event.from_dict(raw_event)
-        except (ValueError, TypeError, AttributeError) as exc:
-            log.warning("line: skipping an event that does not parse: %s", exc)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            log.warning("line: skipping an event that does not parse: %.300s", exc)
+            continue
+        problem = _line_event_problem(event) if event is not None else None
+        if problem:
+            log.warning("line: skipping an event: %s", problem)
             continue
         if event is None or not adapter.accept(event, destination):
             continue
@@ -215,13 +355,13 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
     if slack is not None:
-        app[SLACK_VERIFIER] = SignatureVerifier(slack.signing_secret)
+        app[SLACK_VERIFIER] = RawBodySignatureVerifier(slack.signing_secret)
         app.router.add_post("/slack/events", slack_events)
         if slack.uses_oauth:
             app.router.add_get("/slack/install", slack_oauth)
             app.router.add_get("/slack/oauth_redirect", slack_oauth)
     if line is not None:
-        app[LINE_VALIDATOR] = SignatureValidator(line.channel_secret)
+        app[LINE_SECRET] = line.channel_secret.encode()
         app.router.add_post("/line/callback", line_callback)
     return app
 

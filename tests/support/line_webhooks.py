@@ -74,3 +74,8 @@ async def tap(client, fake, data: str, user: str = USER) -> list[dict]:
 
 def quick_data(message: dict, label: str) -> str:
     return next(i["action"]["data"] for i in message["quickReply"]["items"] if i["action"]["label"] == label)
+
+
+def raw_signature(body: bytes, secret: str = SECRET) -> str:
+    """The X-Line-Signature of `body` exactly as sent (LINE signs the raw bytes)."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()

@@ -94,3 +94,11 @@ async def answer_check_by_clicks(client, fake, labels: list[str]) -> None:
         question = posts(fake, DM)[-1].params["blocks"]
         response = await send_click(client, question, label, message_ts=f"17000000{i:02d}.000100")
         assert response.status == 200
+
+
+def signed_raw_headers(body: bytes, *, timestamp: int | None = None, secret: str = SECRET,
+                       content_type: str = "application/json") -> dict[str, str]:
+    """Headers signing `body` exactly as sent (Slack signs the raw bytes, UTF-8 or not)."""
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}", "Content-Type": content_type}
