@@ -68,6 +68,13 @@ class ChecklistItem:
 
 
 @dataclass(frozen=True)
+class ScoreBand:
+    min: int  # the lowest total in this band (the next band up starts where this one ends)
+    label: str  # 「70〜99点」
+    reading: str  # what a total in this band means, and what to do next
+
+
+@dataclass(frozen=True)
 class Checklist:
     title: str
     publisher: str
@@ -75,6 +82,11 @@ class Checklist:
     answers: tuple[AnswerOption, ...]
     categories: tuple[Category, ...]
     items: tuple[ChecklistItem, ...]
+    bands: tuple[ScoreBand, ...] = ()  # highest first
+
+    def band(self, total: int) -> ScoreBand | None:
+        """The band the total falls in (None without bands)."""
+        return next((b for b in self.bands if total >= b.min), self.bands[-1] if self.bands else None)
 
     def item(self, no: int) -> ChecklistItem:
         return self.items[no - 1]
@@ -187,6 +199,15 @@ def _checklist_problems(data: dict) -> list[ContentProblem]:
         covered.extend(range(category["first"], category["last"] + 1))
     if covered != list(range(1, len(numbers) + 1)):
         problem("categories", "categories must cover every item exactly once, in order")
+    mins = [band["min"] for band in data["score_bands"]]
+    if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+        problem("score_bands", f"bands go from the highest min to the lowest, each once; found {mins}")
+    scores = [a["score"] for a in data["answers"]]
+    lowest, highest = min(scores) * len(numbers), max(scores) * len(numbers)
+    if mins and mins[-1] > lowest:
+        problem(f"score_bands[{len(mins) - 1}].min", f"the last band must reach the lowest total, {lowest}")
+    if mins and mins[0] > highest:
+        problem("score_bands[0].min", f"no total reaches {mins[0]} (the highest is {highest})")
     footnotes = data.get("footnotes") or {}
     for i, item in enumerate(data["items"]):
         for mark in item["footnotes"]:
@@ -313,6 +334,7 @@ def _build(checklist: dict, action: dict, texts: dict, phrases: dict, lessons: d
                 )
                 for i in checklist["items"]
             ),
+            bands=tuple(ScoreBand(**band) for band in checklist["score_bands"]),
         ),
         security_action=SecurityAction(
             url=action["url"],

@@ -6,7 +6,7 @@ _PHRASE_LIST = {"type": "array", "items": _TEXT, "minItems": 1}
 
 CHECKLIST = {
     "type": "object",
-    "required": ["source", "answers", "categories", "footnotes", "items"],
+    "required": ["source", "answers", "categories", "footnotes", "score_bands", "items"],
     "additionalProperties": False,
     "properties": {
         "source": {
@@ -46,6 +46,22 @@ CHECKLIST = {
             },
         },
         "footnotes": {"type": "object", "additionalProperties": _TEXT},
+        # How to read the total: bands from the highest, each from its `min` up to the next band's
+        # (the last one down to the lowest total). The reading is said with the result.
+        "score_bands": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["min", "label", "reading"],
+                "additionalProperties": False,
+                "properties": {
+                    "min": {"type": "integer"},
+                    "label": {"type": "string", "minLength": 1, "maxLength": 20},
+                    "reading": {"type": "string", "minLength": 10, "maxLength": 200},
+                },
+            },
+        },
         "items": {
             "type": "array",
             "minItems": 1,

@@ -44,6 +44,8 @@ REQUIRED_TEXTS: dict[str, frozenset[str]] = {
     "result.footer": _p("date"),
     "result.chart_alt": _p("total"),
     "result.all_done": _NONE,
+    "result.none_weak_some_unknown": _p("count"),
+    "result.band": _p("label", "reading"),
     "result.weak_heading": _NONE,
     "result.weak_item": _p("no", "topic", "answer", "countermeasure"),
     "result.weak_more": _p("count", "items"),

@@ -71,12 +71,22 @@ def _score_card(conv: Conversation, score: DiagnosisScore, previous: dict[str, A
     )
 
 
+def _band_text(conv: Conversation, score: DiagnosisScore) -> list[str]:
+    band = conv.content.checklist.band(score.total)
+    return [conv.text("result.band", label=band.label, reading=band.reading)] if band else []
+
+
 def _weak_items_text(conv: Conversation, score: DiagnosisScore) -> str:
+    """How to read the total, then the items to work on first (or why there are none)."""
     checklist = conv.content.checklist
+    blocks = _band_text(conv, score)
     weakest = weakest_items(score)
     if not weakest:
-        return conv.text("result.all_done")
-    blocks = [conv.text("result.weak_heading")]
+        unknown = score.items_answered(UNKNOWN)
+        blocks.append(conv.text("result.none_weak_some_unknown", count=len(unknown)) if unknown
+                      else conv.text("result.all_done"))
+        return "\n\n".join(blocks)
+    blocks.append(conv.text("result.weak_heading"))
     for no in weakest:
         item = checklist.item(no)
         blocks.append(conv.text(
