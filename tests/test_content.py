@@ -242,3 +242,57 @@ def test_load_content_parses_each_file_once(project_root, monkeypatch):
     load_content(project_root / "content")
     assert read and max(read.values()) == 1
     assert {"checklist.yaml", "incidents/policy.yaml", "incidents/ransomware.yaml", "lessons/item01.yaml"} <= set(read)
+
+
+# --- opening hours, the reporting rule and the score bands are content -------------------------
+
+def test_opening_hours_are_checked(broken):
+    def contacts(d):
+        anshin = d["contacts"][1]
+        anshin["hours"]["weekdays"] = [["13:00", "12:00"]]
+        anshin["hours"]["closed"] = ["golden_week"]
+        d["contacts"][4]["hours"] = {"always": True, "weekdays": [["09:00", "17:00"]]}
+        d["contacts"][5]["hours"] = {"closed": ["year_end"]}
+        d["closures"]["leap"] = {"from": "02-30", "to": "03-01", "label": "休み"}
+    edit_yaml(broken / "contacts.yaml", contacts)
+    found = problems_text(broken)
+    assert "contacts.yaml: contacts[1].hours.weekdays[0]: starts after it ends" in found
+    assert "contacts.yaml: contacts[1].hours.closed[0]: no closure 'golden_week' under closures" in found
+    assert "contacts.yaml: contacts[4].hours: always: true leaves no room for ['weekdays']" in found
+    assert any(p.startswith("contacts.yaml: contacts[5].hours: needs always, or ranges for one of") for p in found)
+    assert "contacts.yaml: closures.leap.from: is not a day" in found
+
+
+def test_a_time_past_24_00_is_a_schema_problem(broken):
+    edit_yaml(broken / "contacts.yaml", lambda d: d["contacts"][6]["hours"].update(saturdays=[["09:00", "25:00"]]))
+    assert any(p.startswith("contacts.yaml: contacts[6].hours.saturdays[0][1]: '25:00' does not match")
+               for p in problems_text(broken))
+
+
+def test_a_changed_closure_changes_the_hours(broken):
+    from datetime import datetime
+
+    from bot.core.engine import JST
+    from bot.flows.incidents.escalation import is_open
+
+    edit_yaml(broken / "contacts.yaml", lambda d: d["closures"]["bank_year_end"].update({"from": "12-30"}))
+    bank = load_content(broken).incidents.contacts["bank_fraud_desk"]
+    assert is_open(bank, datetime(2026, 12, 29, 10, 0, tzinfo=JST))
+    assert not is_open(bank, datetime(2026, 12, 30, 10, 0, tzinfo=JST))
+
+
+def test_what_an_answer_says_about_reporting_is_checked(broken):
+    edit_yaml(broken / "incidents" / "triage.yaml",
+              lambda d: d["leak_report_trigger"]["on_yes"].update(leak_report="maybe"))
+    assert any(p.startswith("incidents/triage.yaml: leak_report_trigger.on_yes.leak_report: 'maybe' is not one of")
+               for p in problems_text(broken))
+
+
+def test_score_bands_are_checked(broken):
+    def bands(d):
+        d["score_bands"][1]["min"] = 100
+        d["score_bands"][3]["min"] = -20
+    edit_yaml(broken / "checklist.yaml", bands)
+    found = problems_text(broken)
+    assert any(p.startswith("checklist.yaml: score_bands: bands go from the highest min to the lowest") for p in found)
+    assert "checklist.yaml: score_bands[3].min: the last band must reach the lowest total, -25" in found

@@ -49,18 +49,19 @@ async def test_triage_routes_the_report_and_records_it(chat, org, engine, clock)
     number = incident_id(replies)
     assert "紛失" in replies[0].text
     await chat.send("はい")  # personal data
-    await chat.send("いいえ")  # still spreading
+    await chat.send("はい")  # one of the four cases that make reporting required
     done = await chat.send("いいえ")  # regulated business
     text = render_replies(done)
     assert "重要度：高" in text
-    assert "速報：11月23日(月)〜11月25日(水)ごろまで" in text and "確報：12月20日(日)まで" in text
+    # 速報 as soon as possible (not a window starting on day 3); 確報 on day 30, counting 11/20 as day 1.
+    assert "速報：できるだけ早く。遅くとも11月24日(火)ごろまでに。" in text and "確報：12月19日(土)まで（30日目）" in text
     assert "個人情報保護委員会 漏えい等報告" in text
     assert "このあとの対応" in text
     told = {n.to.id for n in notices(done)}
     assert told == {"soumu", "shacho", "jinji"}  # high + personal data
     record = await IncidentStore(engine.store.client, engine.store.keys).load(number)
     assert record.kind == "lost_device" and record.status == "received" and record.severity == "high"
-    assert record.answers == {"personal_data": "yes", "still_spreading": "no", "regulated_business": "no"}
+    assert record.answers == {"personal_data": "yes", "leak_report_trigger": "yes", "regulated_business": "no"}
     assert record.description == "会社のスマホを電車に置き忘れました"
     assert [e["what"] for e in record.timeline] == ["received", "triaged"]
 

@@ -55,8 +55,9 @@ def test_closed_over_the_year_end(anshin):
 
 
 def test_always_open_channels_never_close(content):
-    email = content.incidents.contacts["ipa_cs_support"]
-    assert is_open(email, at(2027, 1, 1, 3, 0)) and next_opening(email, at(2027, 1, 1, 3, 0)) is None
+    for always in ("police_110", "ppc_leak_report"):
+        contact = content.incidents.contacts[always]
+        assert is_open(contact, at(2027, 1, 1, 3, 0)) and next_opening(contact, at(2027, 1, 1, 3, 0)) is None
 
 
 def test_routing_picks_contacts_for_the_kind_and_the_answers(content):
@@ -107,12 +108,13 @@ def test_roles_follow_severity_and_personal_data(content):
 
 
 def test_leak_deadlines_are_dates(content):
+    # The day it became known is day 1: 速報 by day 5 at the latest, 確報 on day 30 (60).
     found = at(2026, 11, 20, 10, 0)
     mistake = leak_deadlines(content.incidents.playbooks["data_leak"], found)
-    assert (mistake.preliminary_from, mistake.preliminary_by) == (date(2026, 11, 23), date(2026, 11, 25))
-    assert mistake.final_by == date(2026, 12, 20) and mistake.final_days == 30
+    assert mistake.discovered == date(2026, 11, 20) and mistake.preliminary_by == date(2026, 11, 24)
+    assert mistake.final_by == date(2026, 12, 19) and mistake.final_days == 30
     attack = leak_deadlines(content.incidents.playbooks["ransomware"], found)
-    assert attack.final_by == date(2027, 1, 19) and attack.final_days == 60
+    assert attack.final_by == date(2027, 1, 18) and attack.final_days == 60
 
 
 def test_the_kinds_presumed_malicious_get_60_days(content):

@@ -13,12 +13,14 @@ intents.yaml.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.content import schema
 from bot.content.problems import ContentProblem
 from bot.content.reader import read_valid, validator
+from bot.content.schema import DAY_TYPES
 from bot.content.texts import REQUIRED_TEXTS
 
 DIRECTORY = "incidents"
@@ -66,6 +68,7 @@ class AnswerEffect:
     at_least: str = ""  # severity no lower than this level
     set_to: str = ""  # severity exactly this level (the highest such answer wins)
     roles: tuple[str, ...] = ()  # company roles told in addition to those of the severity
+    leak_report: str = ""  # one of schema.LEAK_REPORT, or "" (says nothing about it)
 
 
 @dataclass(frozen=True)
@@ -77,12 +80,55 @@ class Escalation:
     effects: dict[str, dict[str, AnswerEffect]]  # by triage question, then answer (yes / no / unknown)
 
 
+# --- opening hours ---------------------------------------------------------------------
+# A day is one of four types (schema.DAY_TYPES), each with its own ranges ("HH:MM" to "HH:MM",
+# "24:00" for the end of the day): a public holiday (whatever weekday it falls on), a Saturday, a
+# Sunday, or a weekday. A day type without ranges is closed. Closures (e.g. the year end) close
+# every day they cover.
+TimeRange = tuple[int, int]  # minutes after midnight: start, end (end up to 24 * 60)
+
+
+def minutes(clock: str) -> int:
+    """'08:30' -> 510; '24:00' -> 1440."""
+    hour, minute = clock.split(":")
+    return int(hour) * 60 + int(minute)
+
+
+@dataclass(frozen=True)
+class Closure:
+    """Days closed every year, from start to end inclusive ((month, day) pairs); may run over the new year."""
+
+    id: str
+    start: tuple[int, int]
+    end: tuple[int, int]
+    label: str  # said to the user: why it is closed today
+
+    def contains(self, day: date) -> bool:
+        month_day = (day.month, day.day)
+        if self.start <= self.end:
+            return self.start <= month_day <= self.end
+        return month_day >= self.start or month_day <= self.end
+
+
 @dataclass(frozen=True)
 class Hours:
+    """When a contact answers.
+
+    always: answered at any moment (110, a web site). Otherwise the ranges of each day type say when
+    someone answers (a phone) or reads what was sent; accepts_any_time means a form or a mail can be
+    sent at any moment even though it is read only in those ranges.
+    """
+
     always: bool = False
-    weekdays: tuple[tuple[str, str], ...] = ()
-    closed_on_holidays: bool = False
-    year_end_closure: bool = False
+    accepts_any_time: bool = False
+    weekdays: tuple[TimeRange, ...] = ()
+    saturdays: tuple[TimeRange, ...] = ()
+    sundays: tuple[TimeRange, ...] = ()
+    holidays: tuple[TimeRange, ...] = ()
+    closures: tuple[Closure, ...] = ()
+
+    def ranges(self, day_type: str) -> tuple[TimeRange, ...]:
+        return getattr(self, day_type)
 
 
 @dataclass(frozen=True)
@@ -99,6 +145,7 @@ class Contact:
     url: str = ""
     reach: str = ""
     when_closed: str = ""
+    note: str = ""  # said with the contact in every reply (who it is for, what it does not take)
     for_kinds: tuple[str, ...] = ()
     when_yes: tuple[str, ...] = ()
     emergency: bool = False
@@ -140,16 +187,44 @@ def policy_kinds(policy: dict[str, Any] | None) -> tuple[str, ...] | None:
     return None if policy is None else tuple(policy["kinds"])
 
 
+def _hours_problems(field: str, hours: dict[str, Any], closures: dict[str, Any]) -> list[ContentProblem]:
+    problems = []
+    day_types = [t for t in DAY_TYPES if hours.get(t)]
+    if hours.get("always"):
+        extra = sorted(set(hours) - {"always"})
+        if extra:
+            problems.append(ContentProblem(CONTACTS_FILE, field, f"always: true leaves no room for {extra}"))
+        return problems
+    if not day_types:
+        problems.append(ContentProblem(CONTACTS_FILE, field, f"needs always, or ranges for one of {list(DAY_TYPES)}"))
+    for day_type in day_types:
+        for j, (start, end) in enumerate(hours[day_type]):
+            if minutes(start) >= minutes(end):
+                problems.append(ContentProblem(CONTACTS_FILE, f"{field}.{day_type}[{j}]", "starts after it ends"))
+    for j, closure in enumerate(hours.get("closed", ())):
+        if closure not in closures:
+            problems.append(ContentProblem(CONTACTS_FILE, f"{field}.closed[{j}]",
+                                           f"no closure {closure!r} under closures"))
+    return problems
+
+
 def _contacts_problems(contacts: dict[str, Any]) -> list[ContentProblem]:
     problems = []
     contact_ids = [c["id"] for c in contacts["contacts"]]
     duplicates = {c for c in contact_ids if contact_ids.count(c) > 1}
     if duplicates:
         problems.append(ContentProblem(CONTACTS_FILE, "contacts", f"ids used twice: {sorted(duplicates)}"))
+    closures = contacts.get("closures", {})
+    for closure_id, closure in closures.items():
+        for end in ("from", "to"):
+            month, day = (int(part) for part in closure[end].split("-"))
+            try:
+                date(2024, month, day)  # a leap year: 02-29 is a day
+            except ValueError:
+                problems.append(ContentProblem(CONTACTS_FILE, f"closures.{closure_id}.{end}", "is not a day"))
     for i, contact in enumerate(contacts["contacts"]):
         hours = contact["hours"]
-        if not hours.get("always") and not hours.get("weekdays"):
-            problems.append(ContentProblem(CONTACTS_FILE, f"contacts[{i}].hours", "needs always or weekdays"))
+        problems.extend(_hours_problems(f"contacts[{i}].hours", hours, closures))
         if not hours.get("always") and not contact.get("when_closed"):
             problems.append(ContentProblem(CONTACTS_FILE, f"contacts[{i}].when_closed",
                                            "a contact that closes must say what to do while it is closed"))
@@ -202,7 +277,7 @@ def read_incidents(content_dir: Path, policy: dict[str, Any] | None,
     return IncidentContent(
         kinds=kinds,
         playbooks={kind: _playbook(data, triage) for kind, data in raw_playbooks.items()},
-        contacts={c["id"]: _contact(c) for c in contacts["contacts"]},
+        contacts={c["id"]: _contact(c, contacts.get("closures", {})) for c in contacts["contacts"]},
         escalation=_escalation(policy, triage),
     )
 
@@ -219,24 +294,33 @@ def _playbook(data: dict[str, Any], questions: dict[str, Any]) -> Playbook:
     )
 
 
-def _contact(c: dict[str, Any]) -> Contact:
-    hours = c["hours"]
+def _closure(closure_id: str, data: dict[str, Any]) -> Closure:
+    start, end = (tuple(int(part) for part in data[key].split("-")) for key in ("from", "to"))
+    return Closure(id=closure_id, start=start, end=end, label=data["label"])
+
+
+def _hours(hours: dict[str, Any], closures: dict[str, Any]) -> Hours:
+    ranges = {day_type: tuple((minutes(a), minutes(b)) for a, b in hours.get(day_type, ())) for day_type in DAY_TYPES}
+    return Hours(always=bool(hours.get("always")), accepts_any_time=bool(hours.get("accepts_any_time")),
+                 closures=tuple(_closure(c, closures[c]) for c in hours.get("closed", ())), **ranges)
+
+
+def _contact(c: dict[str, Any], closures: dict[str, Any]) -> Contact:
     return Contact(
         id=c["id"], name=c["name"], handles=c["handles"], source=c["source"], checked=str(c["checked"]),
-        hours=Hours(always=bool(hours.get("always")),
-                    weekdays=tuple(tuple(r) for r in hours.get("weekdays", ())),
-                    closed_on_holidays=bool(hours.get("closed_on_holidays")),
-                    year_end_closure=bool(hours.get("year_end_closure"))),
+        hours=_hours(c["hours"], closures),
         not_for=c.get("not_for", ""), phone=c.get("phone", ""), email=c.get("email", ""), url=c.get("url", ""),
-        reach=c.get("reach", ""), when_closed=c.get("when_closed", ""), for_kinds=tuple(c.get("for_kinds", ())),
-        when_yes=tuple(c.get("when_yes", ())), emergency=bool(c.get("emergency")),
+        reach=c.get("reach", ""), when_closed=c.get("when_closed", ""), note=c.get("note", ""),
+        for_kinds=tuple(c.get("for_kinds", ())), when_yes=tuple(c.get("when_yes", ())),
+        emergency=bool(c.get("emergency")),
     )
 
 
 def _effect(data: dict[str, Any]) -> AnswerEffect:
     level = data.get("severity", {})
     return AnswerEffect(raise_by=level.get("raise", 0), at_least=level.get("at_least", ""),
-                        set_to=level.get("set", ""), roles=tuple(data.get("roles", ())))
+                        set_to=level.get("set", ""), roles=tuple(data.get("roles", ())),
+                        leak_report=data.get("leak_report", ""))
 
 
 def _escalation(policy: dict[str, Any], questions: dict[str, Any]) -> Escalation:

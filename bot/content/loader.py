@@ -125,8 +125,12 @@ class Texts:
     def date(self, day: date) -> str:
         return self.render("format.date", year=day.year, month=day.month, day=day.day)
 
-    def short_date(self, day: date) -> str:
+    def short_date(self, day: date, *, today: date | None = None) -> str:
+        """「11月27日(金)」; with the year when `today` is given and falls in another year."""
         weekday = self._entries["format.weekdays"].split(",")[day.weekday()]
+        if today is not None and day.year != today.year:
+            return self.render("format.short_date_year", year=day.year, month=day.month, day=day.day,
+                               weekday=weekday)
         return self.render("format.short_date", month=day.month, day=day.day, weekday=weekday)
 
     def bullets(self, items: Iterable[str], key: str = "list.bullet") -> str:

@@ -202,6 +202,18 @@ def incident_policy_schema(roles: tuple[str, ...]) -> dict:
     }
 
 
+# What an answer says about the 個人情報保護委員会 漏えい等報告 (施行規則7条: 要配慮個人情報, 財産的被害の
+# おそれ, 不正目的のおそれ, more than 1,000 people), resolved in bot/flows/incidents/escalation.py:
+#   required / not_required  the answer to the question that decides it (these win over the others)
+#   involved                 personal data is involved: required in a kind presumed malicious (不正目的, the
+#                            third trigger), else it has to be checked
+#   unsure                   personal data may be involved: it has to be checked
+LEAK_REPORT = ("required", "not_required", "involved", "unsure")
+
+# The day types of opening hours, in the order a day is matched: see bot/content/incidents.py.
+DAY_TYPES = ("weekdays", "saturdays", "sundays", "holidays")
+
+
 def triage_schema(severities: tuple[str, ...] | None, roles: tuple[str, ...]) -> dict:
     """incidents/triage.yaml: each question, and what a yes / no / unknown does to the report."""
     level = _one_of(severities)
@@ -222,6 +234,7 @@ def triage_schema(severities: tuple[str, ...] | None, roles: tuple[str, ...]) ->
             },
             # Company roles told in addition to those of the severity.
             "roles": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(roles)}},
+            "leak_report": {"enum": list(LEAK_REPORT)},
         },
     }
     return {
@@ -283,8 +296,28 @@ def incident_schema(triage_ids: tuple[str, ...] | None, severities: tuple[str, .
     }
 
 
-_TIME_RANGE = {"type": "array", "minItems": 2, "maxItems": 2,
-               "items": {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}}
+_CLOCK = r"([01]\d|2[0-3]):[0-5]\d"
+_TIME_RANGE = {"type": "array", "minItems": 2, "maxItems": 2, "prefixItems": [
+    {"type": "string", "pattern": f"^{_CLOCK}$"},
+    {"type": "string", "pattern": f"^({_CLOCK}|24:00)$"},  # 24:00: to the end of the day
+]}
+_SOURCE = {"type": "string", "pattern": r"^https?://\S+$"}
+_MONTH_DAY = {"type": "string", "pattern": r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"}
+_HOURS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        # Answered at any moment (110, a web site): nothing else may be said.
+        "always": {"const": True},
+        # A form or a mail is taken at any moment; the ranges say when it is read and answered.
+        "accepts_any_time": {"const": True},
+        # Ranges per day type; a day type left out is closed. A public holiday is a holiday
+        # whatever weekday it falls on.
+        **{day_type: {"type": "array", "minItems": 1, "items": _TIME_RANGE} for day_type in DAY_TYPES},
+        # Closures (ids under `closures`) close every day they cover, whatever the day type.
+        "closed": {"type": "array", "uniqueItems": True, "items": _ID},
+    },
+}
 
 
 def contacts_schema(kinds: tuple[str, ...] | None, triage_ids: tuple[str, ...] | None) -> dict:
@@ -294,6 +327,18 @@ def contacts_schema(kinds: tuple[str, ...] | None, triage_ids: tuple[str, ...] |
         "required": ["contacts"],
         "additionalProperties": False,
         "properties": {
+            # Days closed every year, by id: from and to are month-day ("12-29"), inclusive; a closure
+            # may run over the new year. The label is said to the user ("closed today: ...").
+            "closures": {
+                "type": "object",
+                "propertyNames": _ID,
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["from", "to", "label"],
+                    "additionalProperties": False,
+                    "properties": {"from": _MONTH_DAY, "to": _MONTH_DAY, "label": _TEXT},
+                },
+            },
             "contacts": {
                 "type": "array",
                 "minItems": 1,
@@ -311,22 +356,19 @@ def contacts_schema(kinds: tuple[str, ...] | None, triage_ids: tuple[str, ...] |
                         "url": {"type": "string", "pattern": r"^https://\S+$"},
                         # How to reach a contact that has no single number (e.g. "your bank").
                         "reach": {"type": "string", "minLength": 5, "maxLength": 200},
-                        "hours": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "properties": {
-                                "always": {"const": True},
-                                "weekdays": {"type": "array", "minItems": 1, "items": _TIME_RANGE},
-                                "closed_on_holidays": {"type": "boolean"},
-                                "year_end_closure": {"type": "boolean"},  # 12/29 - 1/3
-                            },
-                        },
+                        "hours": _HOURS,
                         "when_closed": {"type": "string", "minLength": 10, "maxLength": 300},
+                        # Said with the contact in every reply: keep it to one or two short sentences.
+                        "note": {"type": "string", "minLength": 10, "maxLength": 150},
                         # Routing: who should be told about this contact
                         "for_kinds": {"type": "array", "items": _one_of(kinds)},
                         "when_yes": {"type": "array", "items": _one_of(triage_ids)},
                         "emergency": {"type": "boolean"},
-                        "source": {"type": "string", "pattern": r"^https://\S+$"},
+                        # Where the facts above were checked, and when (YYYY-MM-DD); more_sources for
+                        # the facts that come from other pages. Say in a YAML comment what could not be
+                        # confirmed.
+                        "source": _SOURCE,
+                        "more_sources": {"type": "array", "minItems": 1, "items": _SOURCE},
                         "checked": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
                     },
                 },

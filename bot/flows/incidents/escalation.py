@@ -1,10 +1,11 @@
 """Where an incident report goes: severity, public contacts (open or not, right now), the
-company's own roles, and the 個人情報保護委員会 deadlines.
+company's own roles, and the 個人情報保護委員会 漏えい等報告.
 
 Pure functions of the playbook, the triage answers, the escalation rules and the time (JST),
-so they are tested with a frozen clock. The rules are content: the severity levels and the
-roles told at each (incidents/policy.yaml), what each triage answer does (incidents/triage.yaml),
-and which kinds are presumed malicious (`malicious:` in each playbook).
+so they are tested with a frozen clock, and `bot triage` prints what they give. The rules are
+content: the severity levels and the roles told at each (incidents/policy.yaml), what each triage
+answer does (incidents/triage.yaml), which kinds are presumed malicious (`malicious:` in each
+playbook), and each contact's hours (contacts.yaml).
 """
 from __future__ import annotations
 
@@ -14,9 +15,18 @@ from functools import lru_cache
 
 import holidays
 
-from bot.content.incidents import AnswerEffect, Contact, Escalation, Playbook
+from bot.content.incidents import (
+    AnswerEffect,
+    Contact,
+    Escalation,
+    Hours,
+    Playbook,
+    TimeRange,
+)
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
+DAY = 24 * 60  # minutes
+_LOOK_AHEAD_DAYS = 40  # the longest closure plus weekends and holidays fits well inside
 
 
 @lru_cache(maxsize=8)
@@ -24,53 +34,120 @@ def _japanese_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("JP", years=year, language="ja")
 
 
-def is_year_end(day: date) -> bool:
-    return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
-
-
-def is_business_day(day: date, *, closed_on_holidays: bool = True, year_end_closure: bool = True) -> bool:
-    if day.weekday() >= 5:
-        return False
-    if closed_on_holidays and day in _japanese_holidays(day.year):
-        return False
-    return not (year_end_closure and is_year_end(day))
-
-
 def holiday_name(day: date) -> str | None:
     return _japanese_holidays(day.year).get(day)
 
 
-def _ranges(contact: Contact) -> list[tuple[time, time]]:
-    return [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in contact.hours.weekdays]
+def is_year_end(day: date) -> bool:
+    """12/29 - 1/3: the year end of public offices (行政機関の休日)."""
+    return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
+
+
+def is_business_day(day: date) -> bool:
+    """A working day of public offices: not a weekend, a public holiday or the year end."""
+    return day.weekday() < 5 and holiday_name(day) is None and not is_year_end(day)
+
+
+# --- opening hours ---------------------------------------------------------------------
+
+def day_type(day: date) -> str:
+    """holidays for a public holiday (whatever weekday it is), else saturdays, sundays or weekdays."""
+    if holiday_name(day) is not None:
+        return "holidays"
+    return {5: "saturdays", 6: "sundays"}.get(day.weekday(), "weekdays")
+
+
+def day_hours(hours: Hours, day: date) -> tuple[tuple[TimeRange, ...], str]:
+    """The ranges a contact is open on this day, and why it is closed all day ("" when no reason is said:
+    a weekend, a day type without hours)."""
+    for closure in hours.closures:
+        if closure.contains(day):
+            return (), closure.label
+    kind = day_type(day)
+    ranges = hours.ranges(kind)
+    if kind == "holidays" and not ranges:
+        return (), holiday_name(day) or ""
+    return ranges, ""
+
+
+def _minute(at: datetime) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _at(day: date, minute: int, tzinfo) -> datetime:
+    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tzinfo)
+
+
+def _current_range(hours: Hours, at: datetime) -> TimeRange | None:
+    ranges, _ = day_hours(hours, at.date())
+    now = _minute(at)
+    return next(((start, end) for start, end in ranges if start <= now < end), None)
 
 
 def is_open(contact: Contact, at: datetime) -> bool:
-    hours = contact.hours
-    if hours.always:
-        return True
-    if not is_business_day(at.date(), closed_on_holidays=hours.closed_on_holidays,
-                           year_end_closure=hours.year_end_closure):
-        return False
-    now = at.time()
-    return any(start <= now < end for start, end in _ranges(contact))
+    """Answered (or read) right now."""
+    return contact.hours.always or _current_range(contact.hours, at) is not None
 
 
 def next_opening(contact: Contact, at: datetime) -> datetime | None:
-    """When the contact opens next (None for one that never closes)."""
+    """When the contact's next range starts after `at` (None for one that never closes)."""
     hours = contact.hours
-    if hours.always or not hours.weekdays:
+    if hours.always:
         return None
-    for offset in range(0, 15):
+    for offset in range(_LOOK_AHEAD_DAYS):
         day = at.date() + timedelta(days=offset)
-        if not is_business_day(day, closed_on_holidays=hours.closed_on_holidays,
-                               year_end_closure=hours.year_end_closure):
-            continue
-        for start, _ in _ranges(contact):
-            opening = datetime.combine(day, start, tzinfo=at.tzinfo)
+        ranges, _ = day_hours(hours, day)
+        for start, _end in ranges:
+            opening = _at(day, start, at.tzinfo)
             if opening > at:
                 return opening
     return None
 
+
+OPEN_ALWAYS, OPEN, CLOSED, SEND_NOW, SEND_OPEN = "always", "open", "closed", "send_now", "send_open"
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What can be said about a contact at a moment.
+
+    state: always (never closes), open (answered now), closed (not now: next_opening), send_now (a
+    form or mail can be sent now but is read only from next_opening), send_open (can be sent, and
+    it is within the hours it is read).
+    """
+
+    state: str
+    until: time | None = None  # the end of the range open now (None: open to the end of the day, or always)
+    next_opening: datetime | None = None
+    next_is_whole_day: bool = False  # the next range starts at 00:00: say the day, not the time
+    reason: str = ""  # why it is closed today: a public holiday or a closure ("" for a weekend, after hours)
+
+    @property
+    def open(self) -> bool:
+        return self.state in (OPEN_ALWAYS, OPEN, SEND_OPEN)
+
+    @property
+    def accepts_now(self) -> bool:
+        """Something can be sent or said to it right now."""
+        return self.state != CLOSED
+
+
+def availability(contact: Contact, at: datetime) -> Availability:
+    hours = contact.hours
+    if hours.always:
+        return Availability(OPEN_ALWAYS)
+    current = _current_range(hours, at)
+    if current is not None:
+        end = current[1]
+        until = None if end >= DAY else time(end // 60, end % 60)
+        return Availability(SEND_OPEN if hours.accepts_any_time else OPEN, until=until)
+    opening = next_opening(contact, at)
+    _, reason = day_hours(hours, at.date())
+    return Availability(SEND_NOW if hours.accepts_any_time else CLOSED, next_opening=opening,
+                        next_is_whole_day=opening is not None and _minute(opening) == 0, reason=reason)
+
+
+# --- severity, roles, contacts -----------------------------------------------------------
 
 def _effects(answers: dict[str, str], rules: Escalation) -> list[AnswerEffect]:
     """What the answers do, in the order of the triage questions."""
@@ -120,18 +197,55 @@ def route_contacts(playbook: Playbook, answers: dict[str, str], contacts: dict[s
     return sorted(chosen, key=lambda c: (not c.emergency, order.get(c.id, len(order))))
 
 
+# --- 個人情報保護委員会 漏えい等報告 -------------------------------------------------------
+# Reporting (and telling the people affected) is required only for the four cases of 施行規則7条;
+# triage.yaml says which answers settle it (leak_report:). See content/incidents/triage.yaml.
+
+REQUIRED, CHECK, NOT_REQUIRED = "required", "check", "not_required"
+
+
+@dataclass(frozen=True)
+class LeakReport:
+    status: str  # required, check (it has to be checked against the four cases), not_required, or ""
+    presumed: bool = False  # required because the kind is presumed malicious (不正目的のおそれ), not by an answer
+
+
+def leak_report(playbook: Playbook, answers: dict[str, str], rules: Escalation) -> LeakReport:
+    """What the answers say about reporting: required (one of the four cases answered yes, or personal
+    data in a kind presumed malicious), check (personal data is or may be involved; the four cases are
+    to be checked), not_required (involved, but none of the four cases), "" (personal data not involved)."""
+    said = {effect.leak_report for effect in _effects(answers, rules)}
+    if "required" in said:
+        return LeakReport(REQUIRED)
+    if not said & {"involved", "unsure"}:
+        return LeakReport("")
+    if "not_required" in said:
+        return LeakReport(NOT_REQUIRED)
+    if "involved" in said and playbook.malicious:
+        return LeakReport(REQUIRED, presumed=True)
+    return LeakReport(CHECK)
+
+
+PRELIMINARY_DAYS = 5  # 速報: 「速やかに」, about 3-5 days at the latest (通則編ガイドライン 3-5-3-3)
+FINAL_DAYS, FINAL_DAYS_MALICIOUS = 30, 60  # 確報 (施行規則8条2項); 60 for 不正の目的によるおそれ
+
+
+def _day(discovered: date, number: int) -> date:
+    """Day `number`, counting the day it became known as day 1."""
+    return discovered + timedelta(days=number - 1)
+
+
 @dataclass(frozen=True)
 class LeakDeadlines:
-    discovered: date
-    preliminary_from: date  # 速報: within about 3-5 days of discovery
-    preliminary_by: date
-    final_by: date  # 確報: 30 days, 60 when the leak may be by someone with 不正の目的
-    final_days: int
+    discovered: date  # day 1: the day anyone in the company first knew (here: when the bot was told)
+    preliminary_by: date  # 速報: as soon as possible; this is the latest day of the guide
+    final_by: date  # 確報: its last day
+    final_days: int  # 30, or 60 when the leak may be by someone with 不正の目的
+    final_by_malicious: date  # the 60-day date, for when the third case turns out to apply
 
 
-def leak_deadlines(playbook: Playbook, discovered: datetime) -> LeakDeadlines:
-    days = 60 if playbook.malicious else 30
-    day = discovered.date()
-    return LeakDeadlines(discovered=day, preliminary_from=day + timedelta(days=3),
-                         preliminary_by=day + timedelta(days=5), final_by=day + timedelta(days=days),
-                         final_days=days)
+def leak_deadlines(playbook: Playbook, discovered: datetime | date) -> LeakDeadlines:
+    day = discovered.date() if isinstance(discovered, datetime) else discovered
+    days = FINAL_DAYS_MALICIOUS if playbook.malicious else FINAL_DAYS
+    return LeakDeadlines(discovered=day, preliminary_by=_day(day, PRELIMINARY_DAYS), final_by=_day(day, days),
+                         final_days=days, final_by_malicious=_day(day, FINAL_DAYS_MALICIOUS))

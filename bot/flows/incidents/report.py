@@ -2,18 +2,26 @@
 card (with buttons) for the company's responsible people."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.content.incidents import Contact, Playbook
+from bot.content.loader import Content
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
 from bot.core.replies import Card, Choice, Choices, Field, Recipient, Text
 from bot.flows.incidents.escalation import (
-    YES,
-    holiday_name,
-    is_open,
+    CHECK,
+    CLOSED,
+    NOT_REQUIRED,
+    OPEN,
+    OPEN_ALWAYS,
+    REQUIRED,
+    SEND_NOW,
+    Availability,
+    LeakReport,
+    availability,
     leak_deadlines,
-    next_opening,
+    leak_report,
     route_contacts,
 )
 from bot.flows.incidents.records import Incident
@@ -24,41 +32,87 @@ def status_label(conv: Conversation, status: str) -> str:
     return conv.text(f"incident.status_{status}")
 
 
-def _contact_lines(conv: Conversation, contact: Contact, now: datetime) -> str:
+# --- the routing message: pure functions of the content, the answers and the time ------------
+
+def moment_text(content: Content, moment: datetime, *, now: datetime, whole_day: bool = False) -> str:
+    """「11月24日(火) 10:00」, the day alone for a whole day, with the year when it is not this year's."""
+    day = content.texts.short_date(moment, today=now)
+    return day if whole_day else f"{day} {moment:%H:%M}"
+
+
+def availability_text(content: Content, contact: Contact, state: Availability, now: datetime) -> str:
+    """What the reply says about a contact's hours right now."""
+    render = content.texts.render
+    until = render("incident.until", time=f"{state.until:%H:%M}") if state.until else ""
+    if state.state == OPEN_ALWAYS:
+        return render("incident.open_always")
+    if state.state == OPEN:
+        return render("incident.open_now", until=until)
+    if state.state not in (CLOSED, SEND_NOW):
+        return render("incident.send_open", until=until)
+    reason = render("incident.closed_reason", holiday=state.reason) if state.reason else ""
+    opening = (moment_text(content, state.next_opening, now=now, whole_day=state.next_is_whole_day)
+               if state.next_opening else "-")
+    key = "incident.closed_now" if state.state == CLOSED else "incident.send_now"
+    return render(key, reason=reason, next=opening, advice=contact.when_closed)
+
+
+def contact_text(content: Content, contact: Contact, now: datetime) -> str:
+    render = content.texts.render
     reach = [part for part in (
-        conv.text("incident.contact_phone", phone=contact.phone) if contact.phone else "",
-        conv.text("incident.contact_email", email=contact.email) if contact.email else "",
-        conv.text("incident.contact_url", url=contact.url) if contact.url else "",
+        render("incident.contact_phone", phone=contact.phone) if contact.phone else "",
+        render("incident.contact_email", email=contact.email) if contact.email else "",
+        render("incident.contact_url", url=contact.url) if contact.url else "",
         contact.reach,
     ) if part]
-    if is_open(contact, now):
-        state = conv.text("incident.open_always") if contact.hours.always else conv.text("incident.open_now")
+    note = [render("incident.contact_note", note=contact.note)] if contact.note else []
+    state = availability_text(content, contact, availability(contact, now), now)
+    return "\n".join([render("incident.contact_heading", name=contact.name), *reach, *note, state])
+
+
+def leak_text(content: Content, playbook: Playbook, report: LeakReport, now: datetime) -> str | None:
+    """The 個人情報保護委員会 block: the dates when reporting is required, the four cases with the dates
+    when it has to be checked, a line when none applies; None when personal data is not involved."""
+    render = content.texts.render
+    if report.status == NOT_REQUIRED:
+        return render("incident.ppc_not_required")
+    if report.status not in (REQUIRED, CHECK):
+        return None
+    deadlines = leak_deadlines(playbook, now)
+
+    def day(value: date) -> str:
+        return content.texts.short_date(value, today=now)
+
+    dates = {"discovered": day(deadlines.discovered), "preliminary_by": day(deadlines.preliminary_by),
+             "final_by": day(deadlines.final_by), "days": deadlines.final_days}
+    if report.status == REQUIRED:
+        reason = render("incident.ppc_reason_presumed" if report.presumed else "incident.ppc_reason_answer")
+        block = render("incident.ppc_required", reason=reason, **dates)
     else:
-        opening = next_opening(contact, now)
-        holiday = holiday_name(now.date())
-        reason = conv.text("incident.closed_reason", holiday=holiday) if holiday else ""
-        state = conv.text("incident.closed_now", reason=reason,
-                          next=f"{conv.content.texts.short_date(opening)} {opening:%H:%M}" if opening else "-",
-                          advice=contact.when_closed)
-    return "\n".join([conv.text("incident.contact_heading", name=contact.name), *reach, state])
+        note = ("" if playbook.malicious
+                else render("incident.ppc_malicious_note", final_by=day(deadlines.final_by_malicious)))
+        block = render("incident.ppc_check", malicious_note=note, **dates)
+    return block + "\n" + render("incident.ppc_clock_start")
+
+
+def routing_message(content: Content, playbook: Playbook, answers: dict[str, str], level: str,
+                    now: datetime) -> str:
+    render = content.texts.render
+    blocks = [render("incident.severity", level=render(f"incident.severity_{level}"))]
+    contacts = route_contacts(playbook, answers, content.incidents.contacts)
+    if any(c.emergency for c in contacts):
+        blocks.append(render("incident.emergency_first"))
+    leak = leak_text(content, playbook, leak_report(playbook, answers, content.incidents.escalation), now)
+    if leak:
+        blocks.append(leak)
+    blocks.append(render("incident.contacts_heading", time=moment_text(content, now, now=now)))
+    blocks += [contact_text(content, c, now) for c in contacts]
+    return "\n\n".join(blocks)
 
 
 def routing_text(conv: Conversation, playbook: Playbook, answers: dict[str, str], level: str,
                  now: datetime) -> str:
-    blocks = [conv.text("incident.severity", level=conv.text(f"incident.severity_{level}"))]
-    contacts = route_contacts(playbook, answers, conv.content.incidents.contacts)
-    if any(c.emergency for c in contacts):
-        blocks.append(conv.text("incident.emergency_first"))
-    if answers.get("personal_data") == YES:
-        deadlines = leak_deadlines(playbook, now)
-        short = conv.content.texts.short_date
-        blocks.append(conv.text(
-            "incident.ppc_clock", discovered=short(deadlines.discovered),
-            preliminary_from=short(deadlines.preliminary_from), preliminary_by=short(deadlines.preliminary_by),
-            final_by=short(deadlines.final_by), days=deadlines.final_days))
-    blocks.append(conv.text("incident.contacts_heading", time=f"{conv.content.texts.short_date(now)} {now:%H:%M}"))
-    blocks += [_contact_lines(conv, c, now) for c in contacts]
-    return "\n\n".join(blocks)
+    return routing_message(conv.content, playbook, answers, level, now)
 
 
 def incident_card(conv: Conversation, incident: Incident) -> Card:
