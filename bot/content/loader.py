@@ -176,6 +176,9 @@ class Content:
     incidents: IncidentContent
 
 
+# Notes for the people who keep the content: shipped, never read by the bot.
+DOCUMENTS = frozenset({"STYLE.md"})
+
 FILES = {
     "checklist.yaml": schema.CHECKLIST,
     "security_action.yaml": schema.SECURITY_ACTION,
@@ -272,6 +275,8 @@ def _unknown_files(content_dir: Path, kinds: tuple[str, ...] | None) -> list[Con
             continue  # lessons/ has its own naming check
         if path.name == "__init__.py" or "__pycache__" in Path(name).parts:
             continue  # the directory is also shipped as a Python package (bot.content.data)
+        if name in DOCUMENTS:
+            continue  # notes for the people who keep the content
         if kinds is None and name.startswith(f"{INCIDENTS_DIR}/"):
             continue
         problems.append(ContentProblem(name, "", "unknown file: the bot does not read it"))
