@@ -10,8 +10,10 @@ import pytest
 from bot.flows.incidents.records import IncidentStore
 from bot.flows.learning.certificates import Status
 from tests.support.replies import render_replies
-from tests.test_incidents import incident_id
-from tests.test_incidents import test_admin_conversation_sets_up_the_organisation  # noqa: F401  (run here too)
+from tests.test_incidents import (
+    incident_id,
+    test_admin_conversation_sets_up_the_organisation,  # noqa: F401  (run here too)
+)
 from tests.test_lessons import answer_lesson
 
 

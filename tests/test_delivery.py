@@ -9,8 +9,7 @@ import uuid
 from typing import Sequence
 
 from bot.core.delivery import Delivery, SendFailed
-from bot.core.events import Destination
-from bot.core.events import IncomingEvent
+from bot.core.events import Destination, IncomingEvent
 from bot.core.replies import Notice, Recipient, Reply, Text
 from bot.store.conversations import connect
 from bot.store.display_names import DisplayNames

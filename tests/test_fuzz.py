@@ -28,7 +28,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.runtime.server import QUEUE, build_app
+from bot.runtime.server import WORKER, build_app
 from tests.support.hostile import deep_json, errors_in
 from tests.support.line_webhooks import BOT, line_settings, raw_signature
 from tests.support.slack_api import FakeSlack
@@ -266,10 +266,10 @@ class Tally:
 async def settle(client: TestClient, tally: Tally) -> None:
     """Let the work the request queued run, so the queue never fills (a 503 under load is not the point)."""
     if not COUNT_ONLY:
-        await asyncio.wait_for(client.app[QUEUE].drain(), timeout=30)
+        await asyncio.wait_for(client.app[WORKER].drain(), timeout=30)
     elif not tally.stuck:
         try:
-            await asyncio.wait_for(client.app[QUEUE].drain(), timeout=5)
+            await asyncio.wait_for(client.app[WORKER].drain(), timeout=5)
         except TimeoutError:
             tally.stuck = True  # a job never ended, or the queue lost count: it will never drain again
     else:

@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.runtime.server import MAX_BODY_BYTES, QUEUE, build_app
+from bot.runtime.server import MAX_BODY_BYTES, WORKER, build_app
 from tests.support.hostile import deep_json, errors_in, keys_under, loop_hold
 from tests.support.line_webhooks import (
     BOT,
@@ -74,7 +74,7 @@ async def line(engine, fake_line):
 
 async def drained(client: TestClient) -> None:
     # A job that never finishes (or a queue count that leaked) must fail the test, not hang it.
-    await asyncio.wait_for(client.app[QUEUE].drain(), timeout=20)
+    await asyncio.wait_for(client.app[WORKER].drain(), timeout=20)
 
 
 async def post_slack(client: TestClient, body: bytes | str, *, content_type: str = "application/json",

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.core.replies import Recipient
 from bot.flows.incidents.records import IncidentStore
 from bot.flows.org.store import OrgStore
-from bot.runtime.server import QUEUE, build_app
+from bot.runtime.server import WORKER, build_app
 from tests.support.line_api import FakeLine
 from tests.support.line_webhooks import BOT, line_settings, quick_data, say, tap
 from tests.support.line_webhooks import USER as LINE_USER
@@ -55,7 +55,7 @@ async def test_slack_from_encrypted_files_to_a_routed_incident(engine):
                                  channel="C0SEC")
             await client.post("/slack/events", data=payload,
                               headers=signed_headers(payload, content_type="application/x-www-form-urlencoded"))
-            await client.app[QUEUE].drain()
+            await client.app[WORKER].drain()
         record = await IncidentStore(engine.store.client, engine.store.keys).load(number)
         assert record.status == "in_progress"
         told = [c for c in posts(fake) if c.params["channel"] == USER]

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.adapters.slack.adapter import SCOPES
 from bot.core.replies import Recipient
 from bot.flows.org.store import OrgStore
-from bot.runtime.server import QUEUE, build_app
+from bot.runtime.server import WORKER, build_app
 from bot.settings import ConfigError, SlackSettings
 from tests.support.slack_api import FakeSlack, assert_valid_blocks
 from tests.support.slack_events import (
@@ -103,7 +103,7 @@ async def test_forged_and_stale_signatures_get_401_and_change_nothing(slack, fak
     assert stale.status == 401
     unsigned = await slack.post("/slack/events", data=body, headers={"Content-Type": "application/json"})
     assert unsigned.status == 401
-    await slack.app[QUEUE].drain()
+    await slack.app[WORKER].drain()
     assert fake_slack.calls() == []
     from bot.store.keys import ConversationKey
     assert (await engine.store.read(ConversationKey("slack", TEAM, USER))).record is None
@@ -121,7 +121,7 @@ async def test_each_request_signature_is_checked_once(slack, fake_slack, monkeyp
 
     monkeypatch.setattr(SignatureVerifier, "is_valid", counted)
     assert (await send_event(slack, dm("自社診断"))).status == 200
-    await slack.app[QUEUE].drain()
+    await slack.app[WORKER].drain()
     assert len(checks) == 1 and posts(fake_slack, DM)
 
 
@@ -165,7 +165,7 @@ async def test_slash_command_opens_the_menu_in_the_dm(slack, fake_slack):
     response = await slack.post("/slack/events", data=body,
                                 headers=signed_headers(body, content_type="application/x-www-form-urlencoded"))
     assert response.status == 200 and time.monotonic() - started < 3
-    await slack.app[QUEUE].drain()
+    await slack.app[WORKER].drain()
     [menu] = posts(fake_slack)
     assert menu.params["channel"] == USER  # the DM with the user
     assert "自社診断をはじめる" in all_text(menu.params["blocks"])
@@ -214,7 +214,7 @@ async def test_server_errors_are_retried_looking_before_posting_again(slack, fak
     fake_slack.fail_next("chat.postMessage", 500, count=2)
     with caplog.at_level(logging.WARNING, logger="bot.core.delivery"):
         await send_event(slack, dm("メニュー"))
-        await slack.app[QUEUE].drain()
+        await slack.app[WORKER].drain()
     assert [m["text"] for m in fake_slack.messages[DM]] == [posts(fake_slack, DM)[-1].params["text"]]
     assert "返事の一部を送れませんでした" not in fake_slack.messages[DM][0]["text"]
     assert len(fake_slack.calls("conversations.history")) == 2  # looked before each new try
@@ -224,7 +224,7 @@ async def test_server_errors_are_retried_looking_before_posting_again(slack, fak
 async def test_a_post_whose_answer_was_lost_is_not_posted_twice(slack, fake_slack):
     fake_slack.lose_next_responses = 1  # Slack posts it, but answers 500
     await send_event(slack, dm("自社診断"))
-    await slack.app[QUEUE].drain()
+    await slack.app[WORKER].drain()
     [posted] = fake_slack.messages[DM]
     assert posted["metadata"]["event_type"] == "security_desk_reply"
     assert len(posts(fake_slack, DM)) == 1 and fake_slack.calls("conversations.history")
@@ -234,7 +234,7 @@ async def test_a_refused_payload_ends_in_an_apology_and_a_log_line(slack, fake_s
     fake_slack.fail_next("chat.postMessage", 400, body={"ok": False, "error": "invalid_blocks"})
     with caplog.at_level(logging.ERROR, logger="bot.core.delivery"):
         await send_event(slack, dm("メニュー"))
-        await slack.app[QUEUE].drain()
+        await slack.app[WORKER].drain()
     apology = posts(fake_slack, DM)[-1].params
     assert "返事の一部を送れませんでした" in apology["text"]
     assert any("delivery to" in r.message and "refused" in r.message for r in caplog.records)
@@ -251,7 +251,7 @@ async def test_acknowledges_a_burst_within_three_seconds(engine, fake_slack):
             return time.monotonic() - started
 
         latencies = await asyncio.gather(*(one(i) for i in range(300)))
-        await client.app[QUEUE].drain()
+        await client.app[WORKER].drain()
     assert max(latencies) < 3.0
     assert len(posts(fake_slack)) == 300  # every user got their menu
 

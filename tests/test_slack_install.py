@@ -7,7 +7,7 @@ import time
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.slack.oauth_store import RedisInstallationStore
-from bot.runtime.server import QUEUE, build_app
+from bot.runtime.server import WORKER, build_app
 from bot.settings import SlackSettings
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_events import SECRET, event_body, signed_headers
@@ -44,6 +44,6 @@ async def test_oauth_install_then_events_use_the_installed_token(engine):
             body = body.replace('"T0001"', '"T0999"')
             response = await client.post("/slack/events", data=body, headers=signed_headers(body))
             assert response.status == 200
-            await client.app[QUEUE].drain()
+            await client.app[WORKER].drain()
             [post] = fake.calls("chat.postMessage")
             assert post.headers["Authorization"] == "Bearer xoxb-installed-T0999"

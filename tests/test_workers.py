@@ -6,7 +6,9 @@ import asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.core.work_queue import WorkQueue
-from bot.runtime.server import QUEUE, build_app
+from bot.runtime.server import INBOX, QUEUE, WORKER, build_app
+from bot.store.conversations import connect
+from bot.store.inbox import _PUT_SCRIPT as PUT_SCRIPT
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_events import dm, event_body, signed_headers, slack_settings
 
@@ -56,7 +58,7 @@ async def test_a_full_queue_refuses_and_a_failing_job_does_not_stop_the_workers(
     assert any("job failed" in r.message for r in caplog.records)
 
 
-async def test_server_answers_503_with_retry_after_when_the_queue_is_full(engine):
+async def test_a_full_work_queue_does_not_refuse_work_it_is_stored_and_done_later(engine):
     async with FakeSlack() as fake:
         app = build_app(engine, slack=slack_settings(fake), workers=1, queue_capacity=1)
         async with TestClient(TestServer(app)) as client:
@@ -68,13 +70,36 @@ async def test_server_answers_503_with_retry_after_when_the_queue_is_full(engine
             queue = client.app[QUEUE]
             queue.offer(blocked)
             await asyncio.sleep(0)
-            queue.offer(blocked)
+            assert queue.full
             body = event_body(dm("メニュー"))
             response = await client.post("/slack/events", data=body, headers=signed_headers(body))
-            assert response.status == 503 and response.headers["Retry-After"] == "5"
+            assert response.status == 200  # stored in the inbox: acknowledged, not refused
+            assert fake.calls("chat.postMessage") == []
             gate.set()
-            await queue.drain()
-        assert fake.calls("chat.postMessage") == []  # refused means not half-done
+            await client.app[WORKER].drain()
+        assert len(fake.calls("chat.postMessage")) == 1
+
+
+async def test_the_platform_is_told_to_retry_when_the_store_cannot_take_the_event(engine, fake_slack):
+    app = build_app(engine, slack=slack_settings(fake_slack), workers=2)
+    async with TestClient(TestServer(app)) as client:
+        real = client.app[INBOX].client
+        client.app[INBOX].client = connect("redis://127.0.0.1:1/0", timeout=0.2)
+        client.app[INBOX]._put = client.app[INBOX].client.register_script(PUT_SCRIPT)
+        try:
+            body = event_body(dm("メニュー"))
+            response = await client.post("/slack/events", data=body, headers=signed_headers(body))
+            assert response.status == 503 and response.headers["Retry-After"]
+        finally:
+            await client.app[INBOX].client.aclose()
+            client.app[INBOX].client = real
+            client.app[INBOX]._put = real.register_script(PUT_SCRIPT)
+        # Slack's retry of the same event, with the store back: handled once.
+        response = await client.post("/slack/events", data=body, headers={**signed_headers(body),
+                                                                          "X-Slack-Retry-Num": "1"})
+        assert response.status == 200
+        await client.app[WORKER].drain()
+        assert len(fake_slack.calls("chat.postMessage")) == 1
 
 
 async def test_one_users_burst_runs_in_order_and_does_not_starve_others():

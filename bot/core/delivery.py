@@ -30,7 +30,6 @@ import time
 import uuid
 from typing import Protocol, Sequence
 
-
 from bot.core.engine import ConcurrentUpdateError, Engine
 from bot.core.events import Destination, IncomingEvent
 from bot.core.outbox import OutboxEntry
@@ -94,10 +93,8 @@ class Delivery:
         event = dataclasses.replace(event, display_name=name)
         try:
             step = await self.engine.step(event, reply_to=reply_to)
-        except STORE_ERRORS as exc:
-            log.error("store unavailable while handling %s for %s: %r", event.kind.value, event.who, exc)
-            await self._apologise(reply_to, "error.store_unavailable", seed=f"{event.who}:{event.event_id}")
-            return
+        except STORE_ERRORS:
+            raise  # the event stays in the inbox and is handled again when the store answers
         except ConcurrentUpdateError:
             log.warning("gave up after repeated conflicting updates for %s", event.who)
             await self._apologise(reply_to, "error.busy", seed=f"{event.who}:{event.event_id}")

@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
-
 from bot.content.loader import Content
 from bot.core.classifier import IntentClassifier
 from bot.core.conversation import INITIAL_STATE, Conversation, Services

@@ -19,7 +19,6 @@ import random
 import uuid
 from typing import Awaitable, Callable
 
-
 from bot.core.work_queue import WorkQueue
 from bot.store.conversations import STORE_ERRORS
 from bot.store.inbox import LEASE_MS, Inbox, Job
@@ -56,6 +55,18 @@ class InboxWorker:
         elif self._leases is not None:
             asyncio.get_running_loop().create_task(self._claim(tenant))
 
+    async def drain(self, *, timeout: float = 30.0) -> None:
+        """Wait until every stored job has been handled (tests; an orderly shutdown)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.queue.drain()
+            if not self._in_flight and await self.inbox.waiting() == 0:
+                return
+            if loop.time() > deadline:
+                raise TimeoutError("inbox jobs still waiting")
+            await asyncio.sleep(0.005)
+
     async def start(self) -> None:
         self._leases = asyncio.create_task(self._keep_leases(), name="inbox-leases")
 
@@ -64,7 +75,10 @@ class InboxWorker:
         tasks = [t for t in (self._leases, *self._readers.values()) if t is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=5)
+            if stuck:
+                log.error("inbox worker: %d task(s) did not stop when cancelled", len(stuck))
         for tenant in list(self._readers):
             try:
                 await self.inbox.release(tenant, self.owner)
@@ -74,7 +88,7 @@ class InboxWorker:
         self._leases = None
 
     async def _keep_leases(self) -> None:
-        while True:
+        while not _cancelling():
             try:
                 for tenant in await self.inbox.tenants():
                     await self._claim(tenant)
@@ -99,7 +113,7 @@ class InboxWorker:
     async def _read(self, tenant: str) -> None:
         last = ""
         wake = self._wake[tenant]
-        while True:
+        while not _cancelling():
             try:
                 entries = await self.inbox.read(tenant, after=last)
             except STORE_ERRORS as exc:
@@ -150,3 +164,9 @@ class InboxWorker:
             except STORE_ERRORS as exc:
                 log.warning("inbox entry %s handled but not cleared (%r); retrying", entry_id, exc)
                 await asyncio.sleep(0.5)
+
+
+def _cancelling() -> bool:
+    """Whether this task was asked to stop (a library may have swallowed the CancelledError)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -38,14 +38,18 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters.line.image_store import ImageStore
 from bot.adapters.slack import requests as slack_requests
+from bot.adapters.slack.adapter import JOBS as SLACK_JOBS
 from bot.core.delivery import Delivery
 from bot.core.engine import Engine
+from bot.core.inbox_worker import InboxWorker
 from bot.core.work_queue import WorkQueue
 from bot.flows.learning.certificates import Status, certificates_of
 from bot.flows.learning.verification_page import render_verification_page
 from bot.runtime.startup import certificate_secret, open_engine
 from bot.settings import LineSettings, Settings, SlackSettings
+from bot.store.conversations import STORE_ERRORS
 from bot.store.display_names import DisplayNames
+from bot.store.inbox import Inbox, Job
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,8 @@ LINE_SECRET = web.AppKey("line_secret", bytes)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 DELIVERY = web.AppKey("delivery", Delivery)
 SWEEPER = web.AppKey("sweeper", asyncio.Task)
+INBOX = web.AppKey("inbox", Inbox)
+WORKER = web.AppKey("worker", InboxWorker)
 
 MAX_BODY_BYTES = 1024 * 1024
 # Real payloads nest about ten levels (Block Kit rich text in a message, a LINE event); deeper is
@@ -203,20 +209,50 @@ async def slack_events(request: web.Request) -> web.Response:
         log.info("slack: not handled: %s", unhandled)
         return web.json_response({"error": "unhandled request"}, status=404)
     slack_requests.cut_long_text(payload)
-    if request.app[QUEUE].full:
-        return web.Response(status=503, text="busy", headers={"Retry-After": RETRY_AFTER_SECONDS})
     return await _dispatch_to_bolt(request, bolt_request)
 
 
 async def _dispatch_to_bolt(request: web.Request, bolt_request: AsyncBoltRequest) -> web.Response:
     # The request passed every check of its shape: what still fails in here is a bug, logged with
-    # its traceback (Bolt logs a failing listener itself and answers 500).
+    # its traceback (Bolt logs a failing listener itself and answers 500). Listeners only describe
+    # the work; it is stored here, before Slack hears 200.
+    jobs: list = []
+    bolt_request.context[SLACK_JOBS] = jobs
     try:
         response = await request.app[SLACK].app.async_dispatch(bolt_request)
     except Exception:
+        if not jobs:
+            # No listener took it: Bolt's own handling of a request it has no listener for failed
+            # (its log of an unhandled request reads fields of any shape). Nothing was acknowledged.
+            log.warning("slack: a request no listener takes could not be handled by Bolt", exc_info=True)
+            return web.json_response({"error": "unhandled request"}, status=404,
+                                     headers={"X-Slack-No-Retry": "1"})
         log.exception("slack: bolt failed on a request")
         return web.Response(status=500, text="internal error")
+    if jobs and not await _store_jobs(request.app, jobs):
+        return _unavailable()
     return await to_aiohttp_response(response)
+
+
+async def _store_jobs(app: web.Application, jobs: list[tuple[str, Job, str]]) -> bool:
+    """Store a delivery's jobs in the inbox before the platform is answered; False when the store
+    cannot take them (the platform is then told to try again, and nothing was acknowledged)."""
+    by_tenant: dict[str, list[tuple[str, Job]]] = {}
+    for dedupe_id, job, tenant in jobs:
+        by_tenant.setdefault(tenant, []).append((dedupe_id, job))
+    try:
+        for tenant, tenant_jobs in by_tenant.items():
+            await app[INBOX].put(tenant, tenant_jobs)
+    except STORE_ERRORS as exc:
+        log.error("inbox unavailable: %d job(s) refused with 503 for the platform to retry: %r", len(jobs), exc)
+        return False
+    for tenant in by_tenant:
+        app[WORKER].wake(tenant)
+    return True
+
+
+def _unavailable() -> web.Response:
+    return web.Response(status=503, text="store unavailable", headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
 async def slack_oauth(request: web.Request) -> web.Response:
@@ -271,10 +307,8 @@ async def line_callback(request: web.Request) -> web.Response:
     except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         log.warning("line: malformed webhook body (%d bytes): %.300s", len(raw), exc)
         return web.Response(status=400, text="malformed body")
-    if len(events) > request.app[QUEUE].room():
-        # Refuse the whole delivery rather than accept part of it: LINE can redeliver it.
-        return web.Response(status=503, text="busy", headers={"Retry-After": RETRY_AFTER_SECONDS})
     adapter = request.app[LINE]
+    jobs = []
     for raw_event in events:
         try:
             event = Event.from_dict(raw_event)
@@ -285,8 +319,12 @@ async def line_callback(request: web.Request) -> web.Response:
         if problem:
             log.warning("line: skipping an event: %s", problem)
             continue
-        if event is None or not adapter.accept(event, destination):
-            continue
+        job = adapter.job_for(event, destination) if event is not None else None
+        if job is not None:
+            jobs.append(job)
+    # The whole delivery is stored, or none of it is acknowledged: LINE redelivers it.
+    if jobs and not await _store_jobs(request.app, jobs):
+        return _unavailable()
     return web.json_response({})
 
 
@@ -323,6 +361,8 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
     app[ENGINE] = engine
     app[QUEUE] = WorkQueue(workers=workers, capacity=queue_capacity)
     delivery = app[DELIVERY] = Delivery(engine, DisplayNames(engine.store.client, engine.store.keys))
+    app[INBOX] = Inbox(engine.store.client, engine.store.keys)
+    app[WORKER] = InboxWorker(app[INBOX], app[QUEUE])
     app.router.add_get("/healthz", healthz)
     app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}.png", certificate_image)
     app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}", certificate_page)
@@ -339,12 +379,16 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
 
             app[SLACK] = SlackAdapter(slack, engine=engine, queue=app[QUEUE], session=app[HTTP_SESSION],
                                       delivery=delivery)
+            app[SLACK].register_jobs(app[WORKER])
         if line is not None:
             from bot.adapters.line.adapter import LineAdapter
 
             app[LINE] = LineAdapter(line, engine=engine, queue=app[QUEUE], delivery=delivery)
+            app[LINE].register_jobs(app[WORKER])
+        await app[WORKER].start()
 
     async def stop(app: web.Application) -> None:
+        await app[WORKER].stop()  # no new jobs started; unstarted ones stay in the inbox
         app[SWEEPER].cancel()
         await asyncio.gather(app[SWEEPER], return_exceptions=True)
         await app[QUEUE].stop()

@@ -31,8 +31,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisClusterException, RedisError
 from redis.crc import key_slot
+from redis.exceptions import RedisClusterException, RedisError
 
 from bot.store.keys import ConversationKey, Keys
 

@@ -93,6 +93,13 @@ class Inbox:
         raw = await self.client.xrange(self.keys.inbox(tenant), start, "+", count=count)
         return [(entry_id.decode(), Job.decode(fields[b"job"])) for entry_id, fields in raw]
 
+    async def waiting(self) -> int:
+        """How many jobs wait in all inboxes."""
+        total = 0
+        for tenant in await self.tenants():
+            total += await self.client.xlen(self.keys.inbox(tenant))
+        return total
+
     async def done(self, tenant: str, entry_id: str) -> None:
         await self.client.xdel(self.keys.inbox(tenant), entry_id)
 

@@ -10,7 +10,7 @@ import time
 
 from aiohttp.test_utils import TestClient
 
-from bot.runtime.server import QUEUE
+from bot.runtime.server import WORKER
 from bot.settings import LineSettings
 from tests.support.line_api import FakeLine
 
@@ -55,7 +55,7 @@ async def send(client: TestClient, *events: dict, secret: str = SECRET):
     body = json.dumps({"destination": BOT, "events": list(events)}, ensure_ascii=False)
     response = await client.post("/line/callback", data=body.encode(),
                                  headers={"X-Line-Signature": signature(body, secret), "Content-Type": "application/json"})
-    await client.app[QUEUE].drain()
+    await client.app[WORKER].drain()
     return response
 
 

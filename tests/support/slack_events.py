@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from aiohttp.test_utils import TestClient
 
-from bot.runtime.server import QUEUE
+from bot.runtime.server import WORKER
 from bot.settings import SlackSettings
 from tests.support.slack_api import FakeSlack
 
@@ -69,7 +69,7 @@ def slack_settings(fake: FakeSlack) -> SlackSettings:
 async def send_event(client: TestClient, event: dict, *, event_id: str | None = None, headers: dict | None = None):
     body = event_body(event, event_id=event_id)
     response = await client.post("/slack/events", data=body, headers={**signed_headers(body), **(headers or {})})
-    await client.app[QUEUE].drain()
+    await client.app[WORKER].drain()
     return response
 
 
@@ -77,7 +77,7 @@ async def send_click(client: TestClient, blocks: list, label: str, *, message_ts
     body = click_body(blocks, label, message_ts=message_ts)
     response = await client.post(
         "/slack/events", data=body, headers=signed_headers(body, content_type="application/x-www-form-urlencoded"))
-    await client.app[QUEUE].drain()
+    await client.app[WORKER].drain()
     return response
 
 

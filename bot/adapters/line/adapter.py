@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 import uuid
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import aiohttp
 from linebot.v3.messaging import (
@@ -43,7 +43,11 @@ from bot.core.events import Destination, IncomingEvent
 from bot.core.replies import Image, Reply
 from bot.core.work_queue import WorkQueue
 from bot.settings import LineSettings
+from bot.store.inbox import Job
 from bot.store.keys import ConversationKey
+
+if TYPE_CHECKING:
+    from bot.core.inbox_worker import InboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ DATA_API_HOST = "https://api-data.line.me"
 REPLY_TOKEN_FRESH_SECONDS = 50  # LINE accepts a reply token for about a minute
 PUSH_ATTEMPTS = 3
 REQUEST_TIMEOUT_SECONDS = 10  # the SDK's default would hold a worker for minutes
+EVENT_JOB, FORGET_JOB = "line.event", "line.forget"
 _RETRY_KEYS = uuid.UUID("6f1c2a8e-3d4b-4e55-9a61-0c7d8e9f1a2b")
 
 
@@ -86,26 +91,37 @@ class LineAdapter:
 
     # --- inbound ----------------------------------------------------------
 
-    def accept(self, event: Event, destination: str) -> bool:
-        """Queue the work for one webhook event; False when the queue refused it."""
+    def register_jobs(self, worker: "InboxWorker") -> None:
+        worker.register(EVENT_JOB, self._run_event)
+        worker.register(FORGET_JOB, self._run_forget)
+
+    def job_for(self, event: Event, destination: str) -> tuple[str, Job, str] | None:
+        """The job one webhook event asks for, to be stored before LINE is answered: (dedupe id, job,
+        tenant); None for what the bot ignores."""
         source = getattr(event, "source", None)
         user_id = getattr(source, "user_id", None)
         if user_id is None or getattr(source, "type", "user") != "user":
             log.info("line: ignoring %s from a %s", event.type, getattr(source, "type", "?"))
-            return True
+            return None
         who = ConversationKey(PLATFORM, destination or "-", user_id)
-        event_id = getattr(event, "webhook_event_id", None)
+        event_id = getattr(event, "webhook_event_id", None) or ""
         if isinstance(event, UnfollowEvent):
-            work = lambda: self.engine.store.forget(who)  # noqa: E731
-        else:
-            incoming = self._incoming(event, who, event_id)
-            if incoming is None:
-                log.info("line: ignoring a %s event", event.type)
-                return True
-            reply_to = Destination(PLATFORM, who.workspace, user_id, reply_token=getattr(event, "reply_token", None),
-                                   received_at=(event.timestamp or 0) / 1000)
-            work = lambda: self.delivery.handle(incoming, reply_to)  # noqa: E731
-        return self.queue.offer(work, key=who)  # one user's events run in order
+            job = Job(FORGET_JOB, {"who": [who.platform, who.workspace, who.user]}, order_key=str(who))
+            return event_id, job, who.tenant
+        incoming = self._incoming(event, who, event_id or None)
+        if incoming is None:
+            log.info("line: ignoring a %s event", event.type)
+            return None
+        reply_to = Destination(PLATFORM, who.workspace, user_id, reply_token=getattr(event, "reply_token", None),
+                               received_at=(event.timestamp or 0) / 1000)
+        job = Job(EVENT_JOB, {"event": incoming.to_dict(), "to": reply_to.to_dict()}, order_key=str(who))
+        return event_id, job, who.tenant
+
+    async def _run_event(self, payload: dict) -> None:
+        await self.delivery.handle(IncomingEvent.from_dict(payload["event"]), Destination.from_dict(payload["to"]))
+
+    async def _run_forget(self, payload: dict) -> None:
+        await self.engine.store.forget(ConversationKey(*payload["who"]))
 
     @staticmethod
     def _incoming(event: Event, who: ConversationKey, event_id: str | None) -> IncomingEvent | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -36,7 +36,11 @@ from bot.core.events import CAN_POST_TO_CHANNELS, Destination, EventKind, Incomi
 from bot.core.replies import Image, Reply
 from bot.core.work_queue import WorkQueue
 from bot.settings import SlackSettings
+from bot.store.inbox import Job
 from bot.store.keys import ConversationKey
+
+if TYPE_CHECKING:
+    from bot.core.inbox_worker import InboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,8 @@ _MENTION = re.compile(r"<@[A-Z0-9]+>")
 _CHANNEL_MARKUP = re.compile(r"<#(C[A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_CHANNEL = re.compile(r"^#?(C[A-Z0-9]{6,})$")
 _CAPABILITIES = frozenset({CAN_POST_TO_CHANNELS})
+JOBS = "security_desk_jobs"  # the request context's list of jobs for the server to store
+EVENT_JOB, CHOICE_JOB, HOME_JOB = "slack.event", "slack.choice", "slack.home"
 MESSAGE_MARK = "security_desk_reply"  # message metadata type carrying each message's delivery id
 RESEND_LOOKBACK = 50  # messages of the channel looked at before sending again
 _MESSAGE, _ACTION, _START = EventKind.MESSAGE, EventKind.ACTION, EventKind.START
@@ -100,12 +106,18 @@ class SlackAdapter:
             request_verification_enabled=False,
             client=self.client,  # carries SLACK_BOT_TOKEN in single-workspace mode
             oauth_settings=oauth,
-            # Listeners only queue work, so they finish well within Slack's 3 seconds; running
-            # them before the response keeps Bolt from spawning a task per request.
+            # Listeners only describe the work (jobs the server stores in the inbox before it
+            # answers), so they finish well within Slack's 3 seconds; running them before the
+            # response keeps Bolt from spawning a task per request.
             process_before_response=True,
         )
         self._register()
         delivery.register(PLATFORM, self)
+
+    def register_jobs(self, worker: "InboxWorker") -> None:
+        worker.register(EVENT_JOB, self._run_event)
+        worker.register(CHOICE_JOB, self._run_choice)
+        worker.register(HOME_JOB, self._run_home)
 
     # --- inbound ----------------------------------------------------------
 
@@ -117,13 +129,34 @@ class SlackAdapter:
         app.command(self.settings.slash_command)(self._on_command)
         app.action(re.compile(f"^{re.escape(CHOICE_ACTION_PREFIX)}"))(self._on_choice)
 
-    def _queue(self, who: ConversationKey, work: Callable[[], Awaitable[None]]) -> None:
-        # One user's events run in order (the queue chains them by key).
-        if not self.queue.offer(work, key=who):
-            log.error("dropped a Slack request for %s: work queue full", who)
+    @staticmethod
+    def _job(context: dict, who: ConversationKey, kind: str, payload: dict, dedupe_id: str | None) -> None:
+        """Hand the server a job to store: what this request asks for, done after the ack."""
+        jobs = context.get(JOBS)
+        if jobs is None:  # not dispatched by our server (nothing would store it)
+            raise RuntimeError("a Slack request reached a listener without a job list")
+        jobs.append((dedupe_id or "", Job(kind, payload, order_key=str(who)), who.tenant))
 
-    def _handle(self, event: IncomingEvent, reply_to: Destination) -> None:
-        self._queue(event.who, lambda: self.delivery.handle(event, reply_to))
+    def _handle(self, context: dict, event: IncomingEvent, reply_to: Destination) -> None:
+        self._job(context, event.who, EVENT_JOB, {"event": event.to_dict(), "to": reply_to.to_dict()},
+                  event.event_id)
+
+    async def _run_event(self, payload: dict) -> None:
+        await self.delivery.handle(IncomingEvent.from_dict(payload["event"]), Destination.from_dict(payload["to"]))
+
+    async def _run_choice(self, payload: dict) -> None:
+        mark = payload.get("mark")
+        if mark:
+            client = await self._client_for(Destination.from_dict(payload["to"]).workspace)
+            if client is not None:
+                await self._show_choice(client, mark["container"], mark["message"], mark["action"])
+        await self._run_event(payload)
+
+    async def _run_home(self, payload: dict) -> None:
+        who = ConversationKey(*payload["who"])
+        client = await self._client_for(who.workspace)
+        if client is not None:
+            await self.publish_home(client, who)
 
 
     async def _on_message(self, body: dict, event: dict, context: dict) -> None:
@@ -131,8 +164,8 @@ class SlackAdapter:
             return  # only people's direct messages; mentions come as app_mention
         who = ConversationKey(PLATFORM, context["team_id"] or "-", event["user"])
         text = event.get("text") or ""
-        self._handle(IncomingEvent(who=who, kind=_MESSAGE, text=text, event_id=body.get("event_id"),
-                                   channels=_channels_in(text), capabilities=_CAPABILITIES),
+        self._handle(context, IncomingEvent(who=who, kind=_MESSAGE, text=text, event_id=body.get("event_id"),
+                                            channels=_channels_in(text), capabilities=_CAPABILITIES),
                      _destination(who.workspace, event["channel"], event.get("thread_ts")))
 
     async def _on_mention(self, body: dict, event: dict, context: dict) -> None:
@@ -140,7 +173,7 @@ class SlackAdapter:
             return
         who = ConversationKey(PLATFORM, context["team_id"] or "-", event["user"])
         text = _MENTION.sub("", event.get("text") or "").strip()
-        self._handle(_event_for_text(who, text, body.get("event_id"), channel=event["channel"]),
+        self._handle(context, _event_for_text(who, text, body.get("event_id"), channel=event["channel"]),
                      _destination(who.workspace, event["channel"], event.get("thread_ts") or event.get("ts")))
 
     async def _on_command(self, ack: Callable, command: dict, context: dict) -> None:
@@ -150,10 +183,9 @@ class SlackAdapter:
         # In a DM with the bot, answer there; from anywhere else, answer in the DM.
         reply_to = _destination(who.workspace, channel if channel.startswith("D") else command["user_id"])
         text = (command.get("text") or "").strip()
-        self._handle(_event_for_text(who, text, f"command:{command.get('trigger_id')}"), reply_to)
+        self._handle(context, _event_for_text(who, text, f"command:{command.get('trigger_id')}"), reply_to)
 
-    async def _on_choice(self, ack: Callable, body: dict, action: dict, client: AsyncWebClient,
-                         context: dict) -> None:
+    async def _on_choice(self, ack: Callable, body: dict, action: dict, context: dict) -> None:
         await ack()
         who = ConversationKey(PLATFORM, context["team_id"] or "-", body["user"]["id"])
         container = body.get("container") or {}
@@ -167,18 +199,16 @@ class SlackAdapter:
             capabilities=_CAPABILITIES,
             event_id=f"action:{container.get('message_ts', '')}:{action.get('action_id')}:{action.get('action_ts')}")
 
-        async def work() -> None:
-            if message.get("blocks") and container.get("message_ts"):
-                await self._show_choice(client, container, message, action)
-            await self.delivery.handle(event, reply_to)
+        mark = ({"container": container, "message": message, "action": action}
+                if message.get("blocks") and container.get("message_ts") else None)
+        self._job(context, who, CHOICE_JOB, {"event": event.to_dict(), "to": reply_to.to_dict(), "mark": mark},
+                  event.event_id)
 
-        self._queue(who, work)
-
-    async def _on_home_opened(self, event: dict, client: AsyncWebClient, context: dict) -> None:
+    async def _on_home_opened(self, body: dict, event: dict, context: dict) -> None:
         if event.get("tab") != "home":
             return
         who = ConversationKey(PLATFORM, context["team_id"] or "-", event["user"])
-        self._queue(who, lambda: self.publish_home(client, who))
+        self._job(context, who, HOME_JOB, {"who": [who.platform, who.workspace, who.user]}, body.get("event_id"))
 
     # --- work after the ack -----------------------------------------------
 
