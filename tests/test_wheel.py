@@ -23,7 +23,7 @@ import pytest
 CHECKOUT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 # The installed bot runs on its own content and the embedded store, whatever the test run uses.
-_NOT_INHERITED = ("BOT_CONTENT_DIR", "VIRTUAL_ENV", "PYTHONPATH", "REDIS_URL")
+_NOT_INHERITED = ("BOT_CONTENT_DIR", "VIRTUAL_ENV", "PYTHONPATH", "REDIS_URL", "REDIS_CLUSTER")
 
 
 @pytest.fixture(scope="module")

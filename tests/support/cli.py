@@ -11,7 +11,7 @@ BIN = Path(sys.executable).parent
 
 def run(command: str, *, data_dir: Path, env: dict[str, str] | None = None, stdin: str | None = None,
         timeout: float = 60) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "BOT_CONTENT_DIR")}
+    environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CLUSTER", "BOT_CONTENT_DIR")}
     environment.update(PATH=f"{BIN}{os.pathsep}{environment.get('PATH', '')}", BOT_DATA_DIR=str(data_dir))
     environment.update(env or {})
     return subprocess.run(["bash", "-c", command], input=stdin, capture_output=True, text=True,
