@@ -24,11 +24,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
 import random
 import time
-import uuid
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 from bot.core.engine import ConcurrentUpdateError, Engine
 from bot.core.events import Destination, IncomingEvent
@@ -43,7 +41,6 @@ log = logging.getLogger(__name__)
 FAST_PATH_SECONDS = 60.0  # then the sweeper takes over
 GIVE_UP_SECONDS = 15 * 60.0
 SWEEP_AFTER_MS = 30_000  # an entry this old was left by a sender that stopped (or is still retrying)
-LEASE_MS = 30_000
 
 
 class SendFailed(Exception):
@@ -80,7 +77,8 @@ class Delivery:
         self._outlets: dict[str, Outlet] = {}
         self._in_flight: set[str] = set()  # outbox ids this process is sending right now
         self._known_tenants: set[str] = set()
-        self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # Which tenants this process looks after (the inbox worker's leases); None: all of them.
+        self.owns: Callable[[str], bool] | None = None
 
     def register(self, platform: str, outlet: Outlet) -> None:
         self._outlets[platform] = outlet
@@ -213,9 +211,8 @@ class Delivery:
         finished = 0
         for raw in await store.client.smembers(store.keys.tenants()):
             tenant = raw.decode()
-            if not await store.client.set(store.keys.lease(tenant), self._owner, nx=True, px=LEASE_MS) and \
-                    (await store.client.get(store.keys.lease(tenant)) or b"").decode() != self._owner:
-                continue  # another process looks after this tenant
+            if self.owns is not None and not self.owns(tenant):
+                continue  # another process holds this tenant's lease, and sweeps its outbox
             for outbox_id, raw_entry, writes in await store.outbox_entries(tenant, older_than_ms=older_than_ms):
                 age = time.time() - int(outbox_id.split("-")[0]) / 1000
                 if writes:

@@ -363,6 +363,7 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
     delivery = app[DELIVERY] = Delivery(engine, DisplayNames(engine.store.client, engine.store.keys))
     app[INBOX] = Inbox(engine.store.client, engine.store.keys)
     app[WORKER] = InboxWorker(app[INBOX], app[QUEUE])
+    delivery.owns = app[WORKER].owns  # a tenant's outbox is swept by the holder of its lease
     app.router.add_get("/healthz", healthz)
     app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}.png", certificate_image)
     app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}", certificate_page)
