@@ -45,7 +45,8 @@ SEEN_EVENT_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redeli
 # add or set data on one key.
 ALLOWED_OPS = frozenset({"RPUSH", "HSET", "SET", "SADD", "SREM", "ZADD", "HINCRBY", "DEL"})
 
-_CHECKS_AND_OPS = """
+# Lua fragments shared by both scripts. `a` is the next ARGV to read; `c` the ARGV holding a count.
+_CHECKS = """
 for i = 1, tonumber(ARGV[c]) do
   local key, field, expected = KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2]
   local actual
@@ -54,18 +55,22 @@ for i = 1, tonumber(ARGV[c]) do
   a = a + 3
 end
 """
-
-_APPLY_SCRIPT = """
-local a, c = 4, 1
-""" + _CHECKS_AND_OPS + """
-if ARGV[3] ~= '' and not redis.call('SET', KEYS[1] .. ':applied:' .. ARGV[3], '1', 'NX', 'EX', 86400) then
-  return 1
-end
-for i = 1, tonumber(ARGV[2]) do
+_OPS = """
+for i = 1, tonumber(ARGV[c]) do
   local command, key_index, nargs = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   redis.call(command, KEYS[key_index], unpack(ARGV, a + 3, a + 2 + nargs))
   a = a + 3 + nargs
 end
+"""
+
+_APPLY_SCRIPT = """
+local a, c = 4, 1
+""" + _CHECKS + """
+if ARGV[3] ~= '' and not redis.call('SET', KEYS[1] .. ':applied:' .. ARGV[3], '1', 'NX', 'EX', 86400) then
+  return 1
+end
+c = 2
+""" + _OPS + """
 return 1
 """
 
@@ -73,23 +78,14 @@ _COMMIT_SCRIPT = """
 if ARGV[8] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local current = redis.call('HGET', KEYS[1], 'v')
 if (current or '') ~= ARGV[1] then return 0 end
-local a = 10
-for i = 1, tonumber(ARGV[6]) do
-  local key, field, expected = KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2]
-  local actual
-  if field == '' then actual = redis.call('GET', key) else actual = redis.call('HGET', key, field) end
-  if (actual or '') ~= expected then return 0 end
-  a = a + 3
-end
+local a, c = 10, 6
+""" + _CHECKS + """
 if ARGV[8] == '1' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
 local version = (tonumber(current) or 0) + 1
 redis.call('HSET', KEYS[1], 'v', version, 'record', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-for i = 1, tonumber(ARGV[5]) do
-  local command, key_index, nargs = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  redis.call(command, KEYS[key_index], unpack(ARGV, a + 3, a + 2 + nargs))
-  a = a + 3 + nargs
-end
+c = 5
+""" + _OPS + """
 local outbox_id = ''
 if ARGV[7] ~= '' or ARGV[9] ~= '' then
   outbox_id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'entry', ARGV[7], 'writes', ARGV[9])
