@@ -378,13 +378,13 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
         if slack is not None:
             from bot.adapters.slack.adapter import SlackAdapter
 
-            app[SLACK] = SlackAdapter(slack, engine=engine, queue=app[QUEUE], session=app[HTTP_SESSION],
+            app[SLACK] = SlackAdapter(slack, engine=engine, session=app[HTTP_SESSION],
                                       delivery=delivery)
             app[SLACK].register_jobs(app[WORKER])
         if line is not None:
             from bot.adapters.line.adapter import LineAdapter
 
-            app[LINE] = LineAdapter(line, engine=engine, queue=app[QUEUE], delivery=delivery)
+            app[LINE] = LineAdapter(line, engine=engine, delivery=delivery)
             app[LINE].register_jobs(app[WORKER])
         await app[WORKER].start()
 

@@ -75,6 +75,7 @@ class Inbox:
         self._lease = client.register_script(_LEASE_SCRIPT)
         self._release = client.register_script(_RELEASE_SCRIPT)
         self.cluster = isinstance(client, RedisCluster)
+        self._registered: set[str] = set()  # tenants this process already added to the registry
 
     async def put(self, tenant: str, jobs: list[tuple[str, Job]]) -> int:
         """Store (dedupe id or "", job) pairs in order; returns how many were new. Raises RedisError
@@ -85,7 +86,9 @@ class Inbox:
         for dedupe_id, job in jobs:
             args += [dedupe_id, job.encode()]
         added = await self._put(keys=[self.keys.inbox(tenant), self.keys.seen_inbound_prefix(tenant)], args=args)
-        await self.client.sadd(self.keys.tenants(), tenant)
+        if tenant not in self._registered:  # one round trip per tenant and process, not per webhook
+            await self.client.sadd(self.keys.tenants(), tenant)
+            self._registered.add(tenant)
         return int(added)
 
     async def read(self, tenant: str, *, after: str, count: int = 100) -> list[tuple[str, Job]]:

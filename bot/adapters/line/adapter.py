@@ -1,7 +1,7 @@
 """LINE: translate between the Messaging API (line-bot-sdk v3, async) and the engine.
 
-The webhook is answered at once; the work runs in the bounded work queue, one
-job at a time per user, through the shared `Delivery`. This module implements
+Each webhook event becomes a job, stored in the inbox before LINE hears 200 and
+run by the inbox worker (one person's in order) through the shared `Delivery`. This module implements
 the delivery `Outlet` for LINE: replies go with the event's reply token while
 it is fresh (it is single-use and good for about a minute); later, or if the
 reply is refused, they go as push messages with a retry key derived from the
@@ -41,7 +41,6 @@ from bot.core.delivery import Delivery, SendFailed
 from bot.core.engine import Engine
 from bot.core.events import Destination, IncomingEvent
 from bot.core.replies import Image, Reply
-from bot.core.work_queue import WorkQueue
 from bot.settings import LineSettings
 from bot.store.inbox import Job
 from bot.store.keys import ConversationKey
@@ -71,10 +70,9 @@ def _images_in(replies: list[Reply]) -> list[Image]:
 
 
 class LineAdapter:
-    def __init__(self, settings: LineSettings, *, engine: Engine, queue: WorkQueue, delivery: Delivery):
+    def __init__(self, settings: LineSettings, *, engine: Engine, delivery: Delivery):
         self.settings = settings
         self.engine = engine
-        self.queue = queue
         self.delivery = delivery
         self._api_client = AsyncApiClient(Configuration(host=settings.api_url or API_HOST,
                                                         access_token=settings.access_token))

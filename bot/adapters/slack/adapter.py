@@ -1,8 +1,8 @@
 """Slack: translate between slack-bolt and the engine; nothing else.
 
-Every request is acknowledged at once; the work it asks for runs in the
-bounded work queue, one job at a time per user so that replies keep their
-order, through the shared `Delivery`. What reaches the engine: direct
+Listeners describe what a request asks for as jobs; the server stores them in
+the inbox before Slack hears 200, and the inbox worker runs them (one person's
+in order) through the shared `Delivery`. What reaches the engine: direct
 messages, mentions, the slash command and button clicks; the App Home tab is
 published from the engine's overview. This module implements the delivery
 `Outlet` for Slack: sending replies (Block Kit messages, uploaded images) and
@@ -34,7 +34,6 @@ from bot.core.delivery import Delivery, SendFailed
 from bot.core.engine import Engine
 from bot.core.events import CAN_POST_TO_CHANNELS, Destination, EventKind, IncomingEvent
 from bot.core.replies import Image, Reply
-from bot.core.work_queue import WorkQueue
 from bot.settings import SlackSettings
 from bot.store.inbox import Job
 from bot.store.keys import ConversationKey
@@ -79,11 +78,10 @@ def make_web_client(settings: SlackSettings, session: aiohttp.ClientSession) -> 
 
 
 class SlackAdapter:
-    def __init__(self, settings: SlackSettings, *, engine: Engine, queue: WorkQueue,
+    def __init__(self, settings: SlackSettings, *, engine: Engine,
                  session: aiohttp.ClientSession, delivery: Delivery):
         self.settings = settings
         self.engine = engine
-        self.queue = queue
         self.delivery = delivery
         self.client = make_web_client(settings, session)
         store = engine.store
