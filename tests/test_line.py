@@ -98,6 +98,22 @@ async def test_share_result_is_pushed_to_the_security_lead_with_a_button(line, f
     assert quick_data(notice[-1], "自社診断をはじめる") == "start_diagnosis"
 
 
+async def test_a_typed_answer_sent_before_its_question_was_shown_is_asked_again(line, fake_line, engine):
+    await say(line, fake_line, "自社診断")
+    await say(line, fake_line, "1")  # answers question 1; question 2 is shown
+    # A 「2」 the person sent seconds ago, for question 1, arrives only now (LINE redelivered it).
+    late = text_event("2", user=USER, reply_token=fake_line.issue_reply_token(USER), sent_at=time.time() - 30)
+    before = len(fake_line.delivered[USER])
+    await send(line, late)
+    [asked_again] = fake_line.delivered[USER][before:]
+    assert "表示される前に送られていた" in asked_again["text"] and "No.2 " in asked_again["text"]
+    draft = (await engine.store.read(ConversationKey("line", BOT, USER))).record["data"]["diagnosis"]
+    assert draft["answers"][1] is None
+    await say(line, fake_line, "2")  # typed after seeing question 2
+    draft = (await engine.store.read(ConversationKey("line", BOT, USER))).record["data"]["diagnosis"]
+    assert draft["answers"][1] is not None and draft["current"] == 2
+
+
 async def test_forged_signature_gets_400_and_changes_nothing(line, fake_line, engine):
     response = await send(line, text_event("自社診断", user=USER, reply_token="t"), secret="wrong")
     assert response.status == 400

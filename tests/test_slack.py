@@ -16,6 +16,7 @@ from bot.core.replies import Recipient
 from bot.flows.org.store import OrgStore
 from bot.runtime.server import WORKER, build_app
 from bot.settings import ConfigError, SlackSettings
+from bot.store.keys import ConversationKey
 from tests.support.slack_api import FakeSlack, assert_valid_blocks
 from tests.support.slack_events import (
     DM,
@@ -228,6 +229,28 @@ async def test_a_post_whose_answer_was_lost_is_not_posted_twice(slack, fake_slac
     [posted] = fake_slack.messages[DM]
     assert posted["metadata"]["event_type"] == "security_desk_reply"
     assert len(posts(fake_slack, DM)) == 1 and fake_slack.calls("conversations.history")
+
+
+async def test_issue_a_typed_digit_answered_the_question_after_the_one_the_user_saw(slack, fake_slack, engine):
+    """A 「2」 typed for question 1 (shown twice, say) reached the bot after question 2 was sent: it
+    used to answer question 2. A typed answer sent before its question reached the screen is not
+    applied to it; the person is asked again."""
+    await send_event(slack, dm("自社診断"))
+    await slack.app[WORKER].drain()
+    typed_for_question_1 = dm("2")  # Slack's ts: sent now, while question 1 is on screen
+    await send_event(slack, dm("1"))  # answers question 1; question 2 is posted after this
+    await slack.app[WORKER].drain()
+    assert "No.2 " in fake_slack.messages[DM][-1]["text"]
+    await send_event(slack, typed_for_question_1)
+    await slack.app[WORKER].drain()
+    draft = (await engine.store.read(ConversationKey("slack", TEAM, USER))).record["data"]["diagnosis"]
+    assert draft["answers"][1] is None and draft["current"] == 1
+    asked_again = fake_slack.messages[DM][-1]["text"]
+    assert "表示される前に送られていた" in asked_again and "No.2 " in asked_again
+    await send_event(slack, dm("3"))  # typed after seeing the question: applied to it
+    await slack.app[WORKER].drain()
+    draft = (await engine.store.read(ConversationKey("slack", TEAM, USER))).record["data"]["diagnosis"]
+    assert draft["answers"][1] is not None and draft["current"] == 2
 
 
 async def test_a_refused_payload_ends_in_an_apology_and_a_log_line(slack, fake_slack, caplog):

@@ -18,6 +18,7 @@ REQUIRED_TEXTS: dict[str, frozenset[str]] = {
     "menu.cancelled": _NONE,
     "menu.not_understood": _NONE,
     "menu.stale_choice": _NONE,
+    "menu.stale_typed": _NONE,
     "help.body": _NONE,
     "diagnosis.menu_start": _NONE,
     "diagnosis.menu_resume": _p("answered", "total"),

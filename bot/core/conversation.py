@@ -49,6 +49,10 @@ class Conversation:
         # The choices shown last, as [label, value] pairs, so that a typed "2" or a
         # typed label can be understood as picking one of them.
         self.offered: list[list[str]] = record.get("offered") or []
+        # The step (its outbox seed) that offered them, and which step's choices reached the screen.
+        self.offered_in: str = record.get("offered_in") or ""
+        self.shown: str = snapshot.shown
+        self.step_seed = ""  # this step's outbox seed, when its replies go through the outbox
         self.services = services
         self.out = Outbox()
         self.ops: list[StoreOp] = []
@@ -58,6 +62,19 @@ class Conversation:
     @property
     def content(self) -> Content:
         return self.services.content
+
+    def typed_before_shown(self, sent_at: float) -> bool:
+        """Whether a message sent at `sent_at` cannot have answered the choices offered now: they had
+        not reached the person's screen yet (still being sent, or sent after the message was)."""
+        if not self.offered_in or sent_at <= 0:
+            return False  # not delivered through the outbox (the local chat), or no time to compare
+        seed, _, at = self.shown.rpartition("|")
+        if seed != self.offered_in:
+            return True
+        try:
+            return sent_at < float(at)
+        except ValueError:
+            return False
 
     def text(self, key: str, **params: Any) -> str:
         return self.services.content.texts.render(key, **params)
@@ -69,11 +86,14 @@ class Conversation:
         shown = self.out.last_choices()
         if shown is not None:
             self.offered = [[o.label, o.value] for o in shown.options]
+            self.offered_in = self.step_seed
         elif self.state != self.saved_state:
             self.offered = []
+            self.offered_in = ""
         return {
             "state": self.state,
             "data": self.data,
             "offered": self.offered,
+            "offered_in": self.offered_in,
             "updated_at": now.isoformat(timespec="seconds"),
         }

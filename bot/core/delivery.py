@@ -59,9 +59,12 @@ class SendFailed(Exception):
 class Outlet(Protocol):
     """What an adapter does for delivery."""
 
-    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str, resend: bool = False) -> None:
+    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str,
+                   resend: bool = False) -> float | None:
         """Send in order; raise SendFailed (or any error) when they could not be sent. `seed` is stable
-        for one delivery; with `resend`, some of it may have arrived already: do not post it twice."""
+        for one delivery; with `resend`, some of it may have arrived already: do not post it twice.
+        Returns when the last of them reached the screen (epoch seconds, on the clock of the
+        platform's event timestamps), or None when that is not known."""
 
     async def display_name(self, who: ConversationKey) -> str | None:
         """The person's name on the platform; None when it cannot be had."""
@@ -129,11 +132,15 @@ class Delivery:
             own = [r for r in entry.replies if not isinstance(r, Notice)]
             done = True
             if own:
-                done &= await self._send(entry.to, own, seed=entry.seed, deadline=deadline, resend=resend,
-                                         apologise=True)
+                sent, on_screen_at = await self._send(entry.to, own, seed=entry.seed, deadline=deadline,
+                                                      resend=resend, apologise=True)
+                done &= sent
+                if sent and entry.offers_to is not None:
+                    await self._mark_shown(entry, on_screen_at)
             for index, notice in enumerate(r for r in entry.replies if isinstance(r, Notice)):
-                done &= await self._send(Destination.of(notice.to), list(notice.replies),
-                                         seed=f"{entry.seed}:notice:{index}", deadline=deadline, resend=resend)
+                sent, _ = await self._send(Destination.of(notice.to), list(notice.replies),
+                                           seed=f"{entry.seed}:notice:{index}", deadline=deadline, resend=resend)
+                done &= sent
             if done and outbox_id:
                 await self._leave_outbox(tenant, outbox_id)
             return done
@@ -141,23 +148,24 @@ class Delivery:
             self._in_flight.discard(outbox_id)
 
     async def _send(self, to: Destination, replies: list[Reply], *, seed: str, deadline: float, resend: bool,
-                    apologise: bool = False) -> bool:
-        """True when sent or permanently refused (nothing more to do); False to try again later."""
+                    apologise: bool = False) -> tuple[bool, float | None]:
+        """(True, when on screen) when sent; (True, None) when permanently refused (nothing more to
+        do); (False, None) to try again later."""
         outlet = self._outlets.get(to.platform)
         if outlet is None:
             log.error("no %s adapter is mounted: replies to %s not delivered", to.platform, to)
-            return True
+            return True, None
         attempt = 0
         while True:
             try:
-                await outlet.send(to, replies, seed=seed, resend=resend)
-                return True
+                on_screen_at = await outlet.send(to, replies, seed=seed, resend=resend)
+                return True, on_screen_at or time.time()
             except SendFailed as failure:
                 if failure.permanent:
                     log.error("delivery to %s refused: %s", to, failure)
                     if apologise:
                         await self._apologise(to, "error.delivery_failed", seed=f"{seed}:apology")
-                    return True
+                    return True, None
                 resend = resend or failure.maybe_sent
                 wait = failure.retry_after if failure.retry_after is not None else _backoff(attempt)
                 log.warning("delivery to %s failed (%s); retrying in %.1f s", to, failure, wait)
@@ -171,11 +179,20 @@ class Delivery:
                 log.error("delivery to %s failed: %s", to, exc, exc_info=True)
                 if apologise:
                     await self._apologise(to, "error.delivery_failed", seed=f"{seed}:apology")
-                return True
+                return True, None
             if time.monotonic() + wait > deadline:
-                return False
+                return False, None
             await asyncio.sleep(wait)
             attempt += 1
+
+    async def _mark_shown(self, entry: OutboxEntry, on_screen_at: float | None) -> None:
+        if on_screen_at is None:
+            return  # refused for good: the person never saw these choices
+        try:
+            await self.engine.store.mark_shown(entry.offers_to, entry.seed, on_screen_at)
+        except STORE_ERRORS as exc:
+            # Typed answers then meet the question again (asked afresh), instead of being misapplied.
+            log.warning("could not record that %s saw its choices: %r", entry.offers_to, exc)
 
     async def _apologise(self, to: Destination, key: str, *, seed: str) -> None:
         outlet = self._outlets.get(to.platform)

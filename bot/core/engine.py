@@ -112,10 +112,13 @@ class Engine:
                                 mentioned_channels=event.channels, capabilities=event.capabilities)
             if conv.saved_state not in self.machine.states:
                 conv.saved_state = INITIAL_STATE
+            seed = f"{event.who}:{event.event_id or uuid.uuid4().hex}"
+            conv.step_seed = seed if reply_to is not None else ""
             await self._run(conv, event)
             record = conv.to_record(now=self.services.clock())
             replies = conv.out.replies
-            entry = OutboxEntry(reply_to, tuple(replies), seed=f"{event.who}:{event.event_id or uuid.uuid4().hex}")
+            offers = conv.step_seed != "" and conv.offered_in == conv.step_seed
+            entry = OutboxEntry(reply_to, tuple(replies), seed=seed, offers_to=event.who if offers else None)
             committed = await self.store.commit(
                 snapshot, record, platform_event_id=event.event_id, ops=conv.ops, checks=conv.checks,
                 outbox_entry=entry.encode() if reply_to is not None and replies else "")

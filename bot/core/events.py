@@ -36,6 +36,9 @@ class IncomingEvent:
     channels: tuple[str, ...] = ()
     # What the person's platform can do beyond text and choices (see CAN_POST_TO_CHANNELS).
     capabilities: frozenset[str] = frozenset()
+    # When the person sent it (epoch seconds, the platform's clock); 0 when unknown. A typed answer
+    # sent before the question it would answer was on their screen was meant for an earlier one.
+    sent_at: float = 0.0
 
     def __post_init__(self) -> None:
         # Whatever the adapter passed: at most MAX_TEXT_CHARS, and storable as UTF-8 (JSON allows
@@ -48,18 +51,19 @@ class IncomingEvent:
         return {"who": [self.who.platform, self.who.workspace, self.who.user], "kind": self.kind.value,
                 "text": self.text, "action": self.action, "event_id": self.event_id,
                 "display_name": self.display_name, "channel": self.channel, "channels": list(self.channels),
-                "capabilities": sorted(self.capabilities)}
+                "capabilities": sorted(self.capabilities), "sent_at": self.sent_at}
 
     @classmethod
     def from_dict(cls, data: dict) -> "IncomingEvent":
         return cls(who=ConversationKey(*data["who"]), kind=EventKind(data["kind"]), text=data["text"],
                    action=data["action"], event_id=data["event_id"], display_name=data["display_name"],
                    channel=data["channel"], channels=tuple(data["channels"]),
-                   capabilities=frozenset(data["capabilities"]))
+                   capabilities=frozenset(data["capabilities"]), sent_at=float(data.get("sent_at") or 0.0))
 
     @classmethod
-    def message(cls, who: ConversationKey, text: str, *, event_id: str | None = None) -> "IncomingEvent":
-        return cls(who=who, kind=EventKind.MESSAGE, text=text, event_id=event_id)
+    def message(cls, who: ConversationKey, text: str, *, event_id: str | None = None,
+                sent_at: float = 0.0) -> "IncomingEvent":
+        return cls(who=who, kind=EventKind.MESSAGE, text=text, event_id=event_id, sent_at=sent_at)
 
     @classmethod
     def choice(cls, who: ConversationKey, value: str, *, event_id: str | None = None) -> "IncomingEvent":

@@ -61,6 +61,8 @@ START = "start"
 SHOW_MENU = "show_menu"
 NOT_UNDERSTOOD = "not_understood"
 STALE_CHOICE = "stale_choice"
+# stale_choice's argument when the stale choice was typed before its question reached the screen.
+TYPED_EARLY = "typed_early"
 OVERVIEW = "show_progress"
 CORE_TRIGGERS = (START, SHOW_MENU, NOT_UNDERSTOOD, STALE_CHOICE, OVERVIEW)
 

@@ -29,6 +29,7 @@ from bot.core.flow import (
     NOT_UNDERSTOOD,
     SHOW_MENU,
     STALE_CHOICE,
+    TYPED_EARLY,
     START,
     Flow,
     IntentRoute,
@@ -95,6 +96,9 @@ class Router:
             return self._route_action(state, event.action)
         picked = pick_offered(event.text, conv.offered, self._phrases)
         if picked is not None:
+            if conv.typed_before_shown(event.sent_at):
+                # Typed before these choices were on screen: meant for the ones before (perhaps shown twice).
+                return STALE_CHOICE, (TYPED_EARLY,)
             return self._route_action(state, picked)
         numbered = match_numbered(event.text, self._phrases)
         if numbered is not None and numbered[0] in self._numbered:

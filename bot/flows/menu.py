@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
-from bot.core.flow import Flow, IntentRoute, hint_key, menu_choices, on, reprompt
+from bot.core.flow import TYPED_EARLY, Flow, IntentRoute, hint_key, menu_choices, on, reprompt
 from bot.core.replies import Choice
 
 MENU = "menu"
@@ -50,8 +50,9 @@ async def not_understood(conv: Conversation, *_: str) -> None:
     await reprompt(conv)
 
 
-async def stale_choice(conv: Conversation, *_: str) -> None:
-    conv.out.text(conv.text("menu.stale_choice"))
+async def stale_choice(conv: Conversation, *args: str) -> None:
+    typed_early = bool(args) and args[0] == TYPED_EARLY
+    conv.out.text(conv.text("menu.stale_typed" if typed_early else "menu.stale_choice"))
     await reprompt(conv)
 
 

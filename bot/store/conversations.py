@@ -43,6 +43,11 @@ SEEN_EVENT_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redeli
 
 # Writes a flow may ask for besides its own record. Kept to commands that only
 # add or set data on one key.
+# A conversation that was forgotten meanwhile is not brought back (it would have no expiry).
+_MARK_SHOWN_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'shown', ARGV[1]) end
+"""
+
 ALLOWED_OPS = frozenset({"RPUSH", "HSET", "SET", "SADD", "SREM", "ZADD", "HINCRBY", "DEL"})
 
 # Lua fragments shared by both scripts. `a` is the next ARGV to read; `c` the ARGV holding a count.
@@ -146,6 +151,8 @@ class Snapshot:
     version: str  # "" when the conversation does not exist yet
     record: dict[str, Any] | None
     already_handled: bool = False
+    # Which step's choices last reached the person's screen, and when: "seed|epoch seconds".
+    shown: str = ""
 
 
 @dataclass
@@ -156,6 +163,7 @@ class Store:
     def __post_init__(self) -> None:
         self._commit = self.client.register_script(_COMMIT_SCRIPT)
         self._apply = self.client.register_script(_APPLY_SCRIPT)
+        self._mark_shown = self.client.register_script(_MARK_SHOWN_SCRIPT)
         # On Redis Cluster one script can only touch one slot: writes to records shared across
         # tenants (incidents, certificates, organisations) are applied, with their preconditions,
         # just before the conversation's commit (each idempotent, so a re-run repeats them safely).
@@ -167,11 +175,11 @@ class Store:
     async def read(self, who: ConversationKey, *, platform_event_id: str | None = None) -> Snapshot:
         conversation_key = self.keys.conversation(who)
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.hmget(conversation_key, "v", "record")
+            pipe.hmget(conversation_key, "v", "record", "shown")
             if platform_event_id:
                 pipe.exists(self.keys.seen_event(who, platform_event_id))
             replies = await pipe.execute()
-        version, raw = replies[0]
+        version, raw, shown = replies[0]
         already_handled = bool(replies[1]) if platform_event_id else False
         record = json.loads(raw) if raw else None
         return Snapshot(
@@ -179,7 +187,12 @@ class Store:
             version=version.decode() if version else "",
             record=record,
             already_handled=already_handled,
+            shown=shown.decode() if shown else "",
         )
+
+    async def mark_shown(self, who: ConversationKey, seed: str, at: float) -> None:
+        """Record that the choices of step `seed` reached the person's screen at `at` (epoch seconds)."""
+        await self._mark_shown(keys=[self.keys.conversation(who)], args=[f"{seed}|{at:.6f}"])
 
     async def commit(
         self,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import time
 import json
 
 from aiohttp import web
@@ -47,6 +48,7 @@ class FakeSlack(RecordingServer):
         self.oauth_codes: dict[str, str] = {}
         self._issued: dict[str, str] = {}
         self._ids = itertools.count(1)
+        self._last_ts = 0.0
         self.messages: dict[str, list[dict]] = {}  # channel -> posted messages, oldest first
         self.lose_next_responses = 0  # posts that are stored but answered 500 (the response "lost")
         for method, handler in [
@@ -95,7 +97,9 @@ class FakeSlack(RecordingServer):
                 assert_valid_blocks(params["blocks"])
         except AssertionError as exc:
             return self.reject(call, str(exc), {"ok": False, "error": "invalid_blocks", "errors": [str(exc)]})
-        ts = f"1700000000.{next(self._ids):06d}"
+        # Slack's ts is its clock at posting, unique within a channel (as people's messages' ts are).
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        ts = f"{self._last_ts:.6f}"
         message = {"text": params.get("text", ""), "blocks": params.get("blocks", []), "ts": ts}
         if call.path.endswith("chat.postMessage"):
             stored = {**message, "metadata": params["metadata"]} if params.get("metadata") else message

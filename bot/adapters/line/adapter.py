@@ -55,6 +55,7 @@ API_HOST = "https://api.line.me"
 DATA_API_HOST = "https://api-data.line.me"
 REPLY_TOKEN_FRESH_SECONDS = 50  # LINE accepts a reply token for about a minute
 PUSH_ATTEMPTS = 3
+CLOCK_MARGIN_SECONDS = 1.0  # how far our clock may run ahead of LINE's
 REQUEST_TIMEOUT_SECONDS = 10  # the SDK's default would hold a worker for minutes
 EVENT_JOB, FORGET_JOB = "line.event", "line.forget"
 _RETRY_KEYS = uuid.UUID("6f1c2a8e-3d4b-4e55-9a61-0c7d8e9f1a2b")
@@ -130,7 +131,8 @@ class LineAdapter:
         if isinstance(event, MessageEvent):
             # A sticker or photo is not understood as text: the flow answers with its hint.
             text = event.message.text if isinstance(event.message, TextMessageContent) else ""
-            return IncomingEvent.message(who, text, event_id=event_id)
+            sent_at = event.timestamp / 1000 if isinstance(event.timestamp, int) and event.timestamp > 0 else 0.0
+            return IncomingEvent.message(who, text, event_id=event_id, sent_at=sent_at)
         return None
 
     # --- the delivery outlet ------------------------------------------------
@@ -145,10 +147,14 @@ class LineAdapter:
             log.warning("line: profile of %s not available: %r", who, exc)
             return None
 
-    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str, resend: bool = False) -> None:
+    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str,
+                   resend: bool = False) -> float | None:
         # Every push carries a retry key made from the seed, so LINE itself refuses a second copy
         # (409): a resend needs no look. A reply token is used once, on the first try only.
         messages = await self._messages(list(replies))
+        # LINE does not say when a message was shown: the moment it was handed over, less a margin for
+        # the difference between our clock and LINE's (its event timestamps).
+        on_screen_at = time.time() - CLOCK_MARGIN_SECONDS
         for index, batch in enumerate(line_messages.batches(messages)):
             fresh = to.reply_token and time.time() - to.received_at < REPLY_TOKEN_FRESH_SECONDS
             if index == 0 and fresh and not resend:
@@ -161,6 +167,7 @@ class LineAdapter:
                 except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                     log.warning("line: reply failed (%r); pushing instead", exc)
             await self._push(to.address, batch, key=retry_key(seed, to.address, index))
+        return on_screen_at
 
     async def _messages(self, replies: list[Reply]) -> list[dict[str, Any]]:
         urls = {}

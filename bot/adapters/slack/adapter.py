@@ -163,7 +163,8 @@ class SlackAdapter:
         who = ConversationKey(PLATFORM, context["team_id"] or "-", event["user"])
         text = event.get("text") or ""
         self._handle(context, IncomingEvent(who=who, kind=_MESSAGE, text=text, event_id=body.get("event_id"),
-                                            channels=_channels_in(text), capabilities=_CAPABILITIES),
+                                            channels=_channels_in(text), capabilities=_CAPABILITIES,
+                                            sent_at=slack_time(event.get("ts"))),
                      _destination(who.workspace, event["channel"], event.get("thread_ts")))
 
     async def _on_mention(self, body: dict, event: dict, context: dict) -> None:
@@ -230,21 +231,25 @@ class SlackAdapter:
 
     # --- the delivery outlet ------------------------------------------------
 
-    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str, resend: bool = False) -> None:
+    async def send(self, to: Destination, replies: Sequence[Reply], *, seed: str,
+                   resend: bool = False) -> float | None:
         client = await self._client_for(to.workspace)
         if client is None:
             raise SendFailed(f"no Slack installation for workspace {to.workspace}", permanent=True)
+        on_screen_at = None  # Slack's own time of the last message: event timestamps compare with it
         try:
-            already = await self._already_posted(client, to) if resend else set()
+            already = await self._already_posted(client, to) if resend else {}
             for index, item in enumerate(plan_delivery(list(replies))):
                 mark = f"{seed}:{index}"
                 if isinstance(item, SlackMessage):
                     if mark in already:
+                        on_screen_at = already[mark]
                         continue
                     # The mark travels with the message, so a resend can see it arrived.
-                    await client.chat_postMessage(
+                    posted = await client.chat_postMessage(
                         channel=to.address, thread_ts=to.thread, text=item.text, blocks=item.blocks,
                         metadata={"event_type": MESSAGE_MARK, "event_payload": {"id": mark}})
+                    on_screen_at = slack_time(posted.get("ts")) or None
                 elif isinstance(item, Image):
                     if item.name in already:
                         continue
@@ -253,18 +258,20 @@ class SlackAdapter:
             raise _send_failed(exc) from exc
         except (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise SendFailed(f"Slack did not answer: {exc!r}", maybe_sent=True) from exc
+        return on_screen_at
 
-    async def _already_posted(self, client: AsyncWebClient, to: Destination) -> set[str]:
-        """The marks of our recent messages (and the names of our recent files) in the channel."""
+    async def _already_posted(self, client: AsyncWebClient, to: Destination) -> dict[str, float | None]:
+        """The marks of our recent messages (and the names of our recent files) in the channel, with
+        when each was posted."""
         channel = await self._channel_for(client, to.workspace, to.address)
         history = await client.conversations_history(channel=channel, limit=RESEND_LOOKBACK,
                                                      include_all_metadata=True)
-        found = set()
+        found: dict[str, float | None] = {}
         for message in history.get("messages") or []:
             metadata = message.get("metadata") or {}
             if metadata.get("event_type") == MESSAGE_MARK:
-                found.add(str((metadata.get("event_payload") or {}).get("id")))
-            found.update(str(f.get("name")) for f in message.get("files") or [])
+                found[str((metadata.get("event_payload") or {}).get("id"))] = slack_time(message.get("ts")) or None
+            found.update((str(f.get("name")), None) for f in message.get("files") or [])
         return found
 
     async def display_name(self, who: ConversationKey) -> str | None:
@@ -324,6 +331,15 @@ def _event_for_text(who: ConversationKey, text: str, event_id: str | None, *,
     kind = _MESSAGE if text else _START
     return IncomingEvent(who=who, kind=kind, text=text, event_id=event_id, channel=channel,
                          channels=_channels_in(text), capabilities=_CAPABILITIES)
+
+
+def slack_time(ts: object) -> float:
+    """A Slack timestamp ("1700000000.000100") as epoch seconds; 0.0 when it is not one."""
+    try:
+        value = float(ts) if isinstance(ts, str) and len(ts) <= 32 else 0.0
+    except ValueError:
+        return 0.0
+    return value if 0.0 < value < 1e11 else 0.0
 
 
 def _channels_in(text: str) -> tuple[str, ...]:
