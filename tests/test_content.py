@@ -296,3 +296,45 @@ def test_score_bands_are_checked(broken):
     found = problems_text(broken)
     assert any(p.startswith("checklist.yaml: score_bands: bands go from the highest min to the lowest") for p in found)
     assert "checklist.yaml: score_bands[3].min: the last band must reach the lowest total, -25" in found
+
+
+# --- one spelling per word ---------------------------------------------------------------------
+
+def test_the_spelling_list_is_the_long_vowel_style(project_root):
+    spelling = yaml.safe_load((project_root / "content" / "spelling.yaml").read_text(encoding="utf-8"))["use"]
+    for right, wrong in (("ブラウザー", "ブラウザ"), ("フォルダー", "フォルダ"), ("メモリー", "メモリ"),
+                         ("サーバー", "サーバ"), ("コンピューター", "コンピュータ")):
+        assert wrong in spelling[right], right
+
+
+def test_a_spelling_not_to_use_is_reported_where_a_user_reads_it(broken):
+    edit_yaml(broken / "lessons" / "item10.yaml", lambda d: d["points"].__setitem__(0, d["points"][0] + "ブラウザを使う。"))
+    edit_yaml(broken / "incidents" / "lost_device.yaml", lambda d: d["do"].__setitem__(0, "USBメモリをなくしたら報告する。"))
+    edit_yaml(broken / "texts.yaml", lambda d: d.update({"menu.help": "サーバの使い方"}))
+    edit_yaml(broken / "contacts.yaml", lambda d: d["contacts"][0].update(handles="コンピュータの相談を受け付けます。"))
+    edit_yaml(broken / "checklist.yaml", lambda d: d["items"][10].update(
+        countermeasure=d["items"][10]["countermeasure"] + "共有フォルダに置きます。"))
+    found = problems_text(broken)
+    assert "lessons/item10.yaml: points[0]: writes 'ブラウザ': write 'ブラウザー' (spelling.yaml)" in found
+    assert "incidents/lost_device.yaml: do[0]: writes 'メモリ': write 'メモリー' (spelling.yaml)" in found
+    assert "texts.yaml: menu.help: writes 'サーバ': write 'サーバー' (spelling.yaml)" in found
+    assert "contacts.yaml: contacts[0].handles: writes 'コンピュータ': write 'コンピューター' (spelling.yaml)" in found
+    assert "checklist.yaml: items[10].countermeasure: writes 'フォルダ': write 'フォルダー' (spelling.yaml)" in found
+    assert len([p for p in found if "spelling.yaml" in p]) == 5
+
+
+def test_ipa_wording_and_kept_names_are_left_alone(broken):
+    # The checklist's footnote ※1 is IPA's: 「コンピュータウイルス」 stays as IPA writes it.
+    edit_yaml(broken / "checklist.yaml", lambda d: d["items"][0].update(question=d["items"][0]["question"] + "（サーバ）"))
+    edit_yaml(broken / "spelling.yaml", lambda d: d.update(keep=["プロバイダ責任制限法"]))
+    edit_yaml(broken / "incidents" / "dos.yaml", lambda d: d["follow_up"].__setitem__(
+        0, "プロバイダ責任制限法に沿って、プロバイダに削除を頼みます。"))
+    found = [p for p in problems_text(broken) if "spelling.yaml" in p]
+    assert found == ["incidents/dos.yaml: follow_up[0]: writes 'プロバイダ': write 'プロバイダー' (spelling.yaml)"]
+
+
+def test_the_spelling_list_is_checked(broken):
+    edit_yaml(broken / "spelling.yaml", lambda d: d.update(
+        use={**d["use"], "ブラウザ": ["ブラウザ"]}, keep=["ブラウザー"]))
+    found = problems_text(broken)
+    assert "spelling.yaml: use.ブラウザ[0]: 'ブラウザ' is also a spelling to use" in found

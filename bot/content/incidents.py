@@ -21,6 +21,7 @@ from bot.content import schema
 from bot.content.problems import ContentProblem
 from bot.content.reader import read_valid, validator
 from bot.content.schema import DAY_TYPES
+from bot.content.spelling import Spelling
 from bot.content.texts import REQUIRED_TEXTS
 
 DIRECTORY = "incidents"
@@ -248,11 +249,12 @@ def _playbook_problems(name: str, kind: str, data: dict[str, Any],
 
 
 def read_incidents(content_dir: Path, policy: dict[str, Any] | None,
-                   problems: list[ContentProblem]) -> IncidentContent | None:
+                   problems: list[ContentProblem], *, spelling: Spelling | None = None) -> IncidentContent | None:
     """Triage questions, contacts and every playbook of the policy, checked against each other.
 
     `policy` is what read_policy returned (None: its problems are reported, and the rest is
-    checked as far as it can be without it). None when anything here has a problem.
+    checked as far as it can be without it). None when anything here has a problem. With
+    `spelling`, the texts of the triage questions, the contacts and the playbooks are checked against it.
     """
     before = len(problems)
     kinds = policy_kinds(policy)
@@ -263,6 +265,10 @@ def read_incidents(content_dir: Path, policy: dict[str, Any] | None,
                           problems)
     if contacts is not None:
         problems.extend(_contacts_problems(contacts))
+    if spelling is not None:
+        for name, data in ((TRIAGE_FILE, triage), (CONTACTS_FILE, contacts)):
+            if data is not None:
+                problems.extend(spelling.problems(name, data))
     contact_ids = None if contacts is None else {c["id"] for c in contacts["contacts"]}
     playbook_schema = validator(schema.incident_schema(triage_ids, severities))
     raw_playbooks = {}
@@ -271,6 +277,8 @@ def read_incidents(content_dir: Path, policy: dict[str, Any] | None,
         data = read_valid(content_dir / name, name, playbook_schema, problems)
         if data is not None:
             problems.extend(_playbook_problems(name, kind, data, contact_ids))
+            if spelling is not None:
+                problems.extend(spelling.problems(name, data))
             raw_playbooks[kind] = data
     if len(problems) > before or policy is None:
         return None

@@ -9,6 +9,7 @@ from typing import Any
 from bot.content import schema
 from bot.content.problems import ContentProblem
 from bot.content.reader import read_valid, validator
+from bot.content.spelling import Spelling
 
 LESSONS_DIR = "lessons"
 _FILE_NAME = re.compile(r"^item(\d{2})\.yaml$")
@@ -31,8 +32,10 @@ class Lesson:
     quiz: tuple[QuizQuestion, ...]
 
 
-def read_lessons(content_dir: Path, item_count: int, problems: list[ContentProblem]) -> dict[int, Lesson] | None:
-    """Every lesson by checklist item; None (with the problems appended) when anything is wrong."""
+def read_lessons(content_dir: Path, item_count: int, problems: list[ContentProblem], *,
+                 spelling: Spelling | None = None) -> dict[int, Lesson] | None:
+    """Every lesson by checklist item; None (with the problems appended) when anything is wrong.
+    With `spelling`, every text of every lesson is checked against the spelling list."""
     directory = content_dir / LESSONS_DIR
     if not directory.is_dir():
         problems.append(ContentProblem(LESSONS_DIR, "", "directory is missing"))
@@ -51,6 +54,8 @@ def read_lessons(content_dir: Path, item_count: int, problems: list[ContentProbl
         data = read_valid(path, name, lesson_schema, problems)
         if data is None:
             continue
+        if spelling is not None:
+            problems.extend(spelling.problems(name, data))
         if data["item"] != int(match.group(1)):
             problems.append(ContentProblem(name, "item", f"is {data['item']} but the file is for item {match.group(1)}"))
         if not 1 <= data["item"] <= item_count:

@@ -32,6 +32,8 @@ from bot.content.intents import FILE as INTENTS_FILE
 from bot.content.lessons import LESSONS_DIR, Lesson, read_lessons
 from bot.content.problems import ContentError, ContentProblem
 from bot.content.reader import read_valid
+from bot.content.spelling import FILE as SPELLING_FILE
+from bot.content.spelling import Spelling, read_spelling
 from bot.content.texts import REQUIRED_TEXTS
 
 
@@ -260,13 +262,29 @@ def _texts_problems(data: dict) -> list[ContentProblem]:
     return problems
 
 
+# What the spelling list does not apply to: IPA's own words (the 25 questions and their footnotes)
+# and what users type (phrases.yaml: read, never shown).
+_SPELLING_EXEMPT = {"checklist.yaml": ("items[*].question", "footnotes"), "phrases.yaml": ("",)}
+
+
+def _spelling_problems(spelling: Spelling | None, loaded: dict[str, Any]) -> list[ContentProblem]:
+    if spelling is None:
+        return []
+    problems = []
+    for name, data in loaded.items():
+        skip = _SPELLING_EXEMPT.get(name, ())
+        if data is not None and "" not in skip:
+            problems.extend(spelling.problems(name, data, skip=skip))
+    return problems
+
+
 def _unknown_files(content_dir: Path, kinds: tuple[str, ...] | None) -> list[ContentProblem]:
     """Files the bot would never read (a typo in a name, a leftover): said rather than ignored.
 
     A playbook is read when its kind is listed in incidents/policy.yaml; while that file cannot
     be read (its own problem is reported), files in incidents/ are not called unknown.
     """
-    known = set(FILES) | {INTENTS_FILE, EXAMPLES_FILE, CONTACTS_FILE, TRIAGE_FILE, POLICY_FILE}
+    known = set(FILES) | {INTENTS_FILE, EXAMPLES_FILE, CONTACTS_FILE, TRIAGE_FILE, POLICY_FILE, SPELLING_FILE}
     known |= {playbook_file(kind) for kind in kinds or ()}
     problems = []
     for path in sorted(p for p in content_dir.rglob("*") if p.is_file()):
@@ -286,14 +304,16 @@ def _unknown_files(content_dir: Path, kinds: tuple[str, ...] | None) -> list[Con
 def _read_content(content_dir: Path) -> tuple[list[ContentProblem], Content | None]:
     """Every problem, and the content when there is none: each file is parsed once."""
     problems: list[ContentProblem] = []
+    spelling = read_spelling(content_dir, problems)
     loaded: dict[str, Any] = {name: read_valid(content_dir / name, name, file_schema, problems)
                               for name, file_schema in FILES.items()}
     checklist, action, texts, phrases = (loaded[name] for name in FILES)
+    problems.extend(_spelling_problems(spelling, loaded))
     lessons = None
     if checklist is not None:
         problems.extend(_checklist_problems(checklist))
         item_count = len(checklist["items"])
-        lessons = read_lessons(content_dir, item_count, problems)
+        lessons = read_lessons(content_dir, item_count, problems, spelling=spelling)
         if action is not None:
             problems.extend(_security_action_problems(action, item_count))
     if texts is not None:
@@ -301,7 +321,7 @@ def _read_content(content_dir: Path) -> tuple[list[ContentProblem], Content | No
     policy = read_policy(content_dir, problems)
     kinds = policy_kinds(policy)
     intents = read_intents(content_dir, kinds, problems)
-    incidents = read_incidents(content_dir, policy, problems)
+    incidents = read_incidents(content_dir, policy, problems, spelling=spelling)
     problems = _unknown_files(content_dir, kinds) + problems
     if problems:
         return problems, None
