@@ -21,6 +21,7 @@ class QuizQuestion:
     choices: tuple[str, ...]
     answer: int
     explanation: str
+    key_words: tuple[str, ...] = ()  # the correct answer's words, found in the lesson
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def read_lessons(content_dir: Path, item_count: int, problems: list[ContentProbl
                                          f"{question['answer']} is not the index of one of the choices"))
             if len(set(question["choices"])) != len(question["choices"]):
                 problems.append(ContentProblem(name, f"{where}.choices", "two choices are the same"))
+            problems.extend(_key_word_problems(name, where, data, question))
             key = re.sub(r"\s+", "", question["question"])
             if key in seen_questions:
                 problems.append(ContentProblem(name, f"{where}.question", f"repeats a question of {seen_questions[key]}"))
@@ -81,12 +83,36 @@ def read_lessons(content_dir: Path, item_count: int, problems: list[ContentProbl
     return None if len(problems) > before else dict(sorted(lessons.items()))
 
 
+def lesson_text(scenario: str, points: tuple[str, ...] | list[str]) -> str:
+    """What a learner reads before the quiz."""
+    return "\n".join([scenario, *points])
+
+
+def _key_word_problems(name: str, where: str, data: dict[str, Any], question: dict[str, Any]) -> list[ContentProblem]:
+    """Each key word of the correct answer is in the lesson, and is the answer's (in the correct choice or
+    its explanation): a question the lesson does not answer is reported."""
+    problems = []
+    read = lesson_text(data["scenario"], data["points"])
+    choices, answer = question["choices"], question["answer"]
+    correct = (choices[answer] if answer < len(choices) else "") + "\n" + question["explanation"]
+    for j, word in enumerate(question["key_words"]):
+        field = f"{where}.key_words[{j}]"
+        if word not in read:
+            problems.append(ContentProblem(name, field, f"{word!r} is not in the lesson (scenario and points): "
+                                                        "the lesson does not teach this answer"))
+        if word not in correct:
+            problems.append(ContentProblem(name, field, f"{word!r} is neither in the correct choice nor in its "
+                                                        "explanation"))
+    return problems
+
+
 def _lesson(data: dict[str, Any]) -> Lesson:
     return Lesson(
         item=data["item"],
         title=data["title"],
         scenario=data["scenario"].strip(),
         points=tuple(data["points"]),
-        quiz=tuple(QuizQuestion(q["question"], tuple(q["choices"]), q["answer"], q["explanation"].strip())
+        quiz=tuple(QuizQuestion(q["question"], tuple(q["choices"]), q["answer"], q["explanation"].strip(),
+                                key_words=tuple(q["key_words"]))
                    for q in data["quiz"]),
     )

@@ -159,10 +159,15 @@ LESSON = {
             "maxItems": 6,
             "items": {
                 "type": "object",
-                "required": ["question", "choices", "answer", "explanation"],
+                "required": ["question", "choices", "answer", "key_words", "explanation"],
                 "additionalProperties": False,
                 "properties": {
                     "question": {"type": "string", "minLength": 10, "maxLength": 300},
+                    # The words that make the correct answer: each must appear in the lesson (scenario or
+                    # points), so the question is answerable from what was read, and in the correct choice
+                    # or its explanation, so they are the answer's words (checked in bot/content/lessons.py).
+                    "key_words": {"type": "array", "minItems": 1, "maxItems": 4, "uniqueItems": True,
+                                  "items": {"type": "string", "minLength": 2, "maxLength": 20}},
                     # Shown as buttons and quick replies: LINE labels hold 20 characters, so
                     # longer choices are listed in the question text and the buttons show numbers.
                     "choices": {"type": "array", "minItems": 3, "maxItems": 4,
