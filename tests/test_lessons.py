@@ -190,3 +190,28 @@ async def test_a_late_click_after_a_missed_round_is_ignored(chat, content):
         last = f"lesson_answer:1:{index}:{wrong}"
     assert "修了証は全問正解で発行されます" in render_replies(replies)
     assert await chat.click(last) == []  # the same answer again: nothing, and no error
+
+
+async def test_the_certificate_names_the_company_and_says_it_is_not_ipas(engine, content, certificates):
+    from bot.adapters.local import LocalChat
+    from bot.flows.learning.verification_page import render_verification_page
+    from bot.flows.org.store import OrgStore
+
+    alone = LocalChat(engine, user="alone", workspace="no-org")
+    await alone.send("学習 4")
+    text = render_replies(await answer_lesson(alone, content, 4))
+    assert "発行：情報セキュリティ相談窓口。社内の学習の記録です。IPA（情報処理推進機構）が発行したものではありません。" in text
+
+    orgs = OrgStore(engine.store.client, engine.store.keys)
+    org = await orgs.create("山田商事株式会社")
+    await orgs.bind(org, "local", "local")
+    member = LocalChat(engine, user="yamada")
+    await member.send("学習 4")
+    text = render_replies(await answer_lesson(member, content, 4))
+    assert "発行：山田商事株式会社。社内の学習の記録です。IPA（情報処理推進機構）が発行したものではありません。" in text
+    certificate_id = text.split("修了証番号：")[1].split("\n")[0]
+    verdict = await certificates.verify_id(certificate_id)
+    assert verdict.record.organisation == "山田商事株式会社"
+    page = render_verification_page(verdict, certificate_id, content.texts)
+    assert "山田商事株式会社が社内の学習の記録として発行した修了証" in page
+    assert "IPA（情報処理推進機構）が発行したものではありません" in page

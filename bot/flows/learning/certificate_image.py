@@ -33,23 +33,25 @@ def _centred(draw: ImageDraw.ImageDraw, y: int, text: str, size: int, fill=INK, 
 
 
 def render_certificate(*, title: str, holder: str, theme: str, detail: str, statement: str, issued_on: str,
-                       organisation: str | None, number: str, certificate_id: str, verify_text: str, qr_data: str,
-                       issuer: str) -> bytes:
-    """PNG bytes; the certificate id is also kept in the PNG's metadata for `bot cert verify FILE`."""
+                       issuer: str, notice: str, number: str, certificate_id: str, verify_text: str,
+                       qr_data: str) -> bytes:
+    """PNG bytes; the certificate id is also kept in the PNG's metadata for `bot cert verify FILE`.
+
+    `issuer` names who issues it (the organisation, when one is set up); `notice` says what it is
+    (an internal record of learning, not issued by IPA)."""
     image = Image.new("RGB", (WIDTH, HEIGHT), (255, 253, 248))
     draw = ImageDraw.Draw(image)
     draw.rectangle((30, 30, WIDTH - 30, HEIGHT - 30), outline=NAVY, width=8)
     draw.rectangle((52, 52, WIDTH - 52, HEIGHT - 52), outline=GOLD, width=3)
 
-    _centred(draw, 175, title, 104, NAVY)
-    _centred(draw, 330, holder, 68)
-    if organisation:
-        _centred(draw, 405, organisation, 36, MUTED)
-    _centred(draw, 500, theme, 46, NAVY)
-    _centred(draw, 575, detail, 32)
-    _centred(draw, 640, statement, 32)
-    _centred(draw, 740, issued_on, 36)
-    _centred(draw, 800, issuer, 30, MUTED)
+    _centred(draw, 165, title, 104, NAVY)
+    _centred(draw, 310, holder, 68)
+    _centred(draw, 425, theme, 46, NAVY)
+    _centred(draw, 495, detail, 32)
+    _centred(draw, 560, statement, 32)
+    _centred(draw, 645, issued_on, 36)
+    _centred(draw, 715, issuer, 38, INK)
+    _centred(draw, 775, notice, 26, MUTED)  # above the QR code (from y 810)
 
     qr_size = 210
     qr_left, qr_top = WIDTH - 110 - qr_size, HEIGHT - 110 - qr_size

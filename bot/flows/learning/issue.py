@@ -42,17 +42,20 @@ async def _issue(conv: Conversation, *, item: int, theme: str, detail: str) -> s
                                      organisation=org.name if org else "", conversation=str(conv.who))
     url = certificates.url(record.id)
     verify = conv.text("cert.verify_url", url=url) if url else conv.text("cert.verify_cli", id=record.id)
+    issuer = org.name if org else conv.text("cert.issuer_default")
     png = await asyncio.to_thread(partial(
         render_certificate,
         title=conv.text("cert.title"), holder=conv.text("cert.holder", name=holder), theme=theme, detail=detail,
         statement=conv.text("cert.statement"), issued_on=conv.content.texts.date(today),
-        organisation=org.name if org else None, number=conv.text("cert.number", id=record.id),
-        certificate_id=record.id, verify_text=verify, qr_data=url or record.id, issuer=conv.text("cert.issuer"),
+        issuer=conv.text("cert.issuer", issuer=issuer), notice=conv.text("cert.notice"),
+        number=conv.text("cert.number", id=record.id), certificate_id=record.id, verify_text=verify,
+        qr_data=url or record.id,
     ))
     conv.ops.extend(certificates.record_op(record, png))
     conv.out.add(Image(name=f"certificate-{record.serial}.png", alt_text=conv.text("cert.alt", theme=theme),
                        renderer=CERTIFICATE_IMAGE, params={"serial": record.serial}))
-    conv.out.text(conv.text("lesson.certificate", id=record.id, verify=verify))
+    conv.out.text(conv.text("lesson.certificate", id=record.id, issuer=conv.text("cert.issuer", issuer=issuer),
+                            notice=conv.text("cert.notice"), verify=verify))
     return record.id
 
 

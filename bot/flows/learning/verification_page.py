@@ -26,6 +26,12 @@ img{{max-width:100%;margin-top:1rem;border:1px solid #ddd}}
 """
 
 
+def _issuer(verdict: Verdict, texts: Texts) -> str:
+    """Who issued it: the organisation recorded with it, else the desk itself."""
+    record = verdict.record
+    return record.organisation if record is not None and record.organisation else texts["cert.issuer_default"]
+
+
 def render_verification_page(verdict: Verdict, certificate_id: str, texts: Texts) -> str:
     key = verdict.status.value
     details = ""
@@ -43,6 +49,6 @@ def render_verification_page(verdict: Verdict, certificate_id: str, texts: Texts
         title=escape(texts["verify.title"]),
         cls="ok" if verdict.status is Status.VALID else "ng",
         heading=escape(texts[f"verify.{key}"]),
-        message=escape(texts[f"verify.{key}_message"]),
+        message=escape(texts.render(f"verify.{key}_message", issuer=_issuer(verdict, texts))),
         details=details,
     )
