@@ -112,3 +112,47 @@ async def test_one_process_at_a_time_and_the_next_takes_over(store):
     await workers[1].stop()
     for queue in queues:
         await queue.stop()
+
+
+async def test_tenants_are_shared_out_between_processes_and_none_is_handled_twice(store):
+    inbox = Inbox(store.client, store.keys)
+    tenants = [f"slack:T{i}" for i in range(4)]
+    handled: dict[str, list[tuple[str, int]]] = {"first": [], "second": []}
+    queues, workers = [], []
+    for name in handled:
+        queue = WorkQueue(workers=2, capacity=50)
+        await queue.start()
+        worker = InboxWorker(inbox, queue, owner=name, balance_every=0.1)
+
+        async def handle(payload: dict, name: str = name) -> None:
+            handled[name].append((payload["tenant"], payload["n"]))
+
+        worker.register("test.job", handle)
+        queues.append(queue)
+        workers.append(worker)
+
+    async def put(n: int) -> None:
+        for tenant in tenants:
+            await inbox.put(tenant, [(f"{tenant}-{n}", Job("test.job", {"tenant": tenant, "n": n}, "u1"))])
+
+    try:
+        await put(1)
+        await workers[0].start()
+        await _until(lambda: len(handled["first"]) == 4)  # alone, the first process takes every tenant
+        await workers[1].start()
+        await _until(lambda: sum(map(workers[1].owns, tenants)) == 2)
+        assert sum(map(workers[0].owns, tenants)) == 2
+        for n in range(2, 6):
+            await put(n)
+        await _until(lambda: len(handled["first"]) + len(handled["second"]) == 20)
+        await asyncio.sleep(0.3)
+        everything = handled["first"] + handled["second"]
+        assert sorted(everything) == sorted((t, n) for t in tenants for n in range(1, 6))  # once each
+        for tenant in tenants:  # each tenant's jobs in order, whichever process ran them
+            assert [n for t, n in everything if t == tenant] == [1, 2, 3, 4, 5]
+        assert handled["second"], "the second process was given nothing to do"
+    finally:
+        for worker in workers:
+            await worker.stop()
+        for queue in queues:
+            await queue.stop()

@@ -64,13 +64,15 @@ class Conversation:
         return self.services.content
 
     def typed_before_shown(self, sent_at: float) -> bool:
-        """Whether a message sent at `sent_at` cannot have answered the choices offered now: they had
-        not reached the person's screen yet (still being sent, or sent after the message was)."""
+        """Whether a message sent at `sent_at` cannot have answered the choices offered now: they
+        reached the person's screen after it was sent."""
         if not self.offered_in or sent_at <= 0:
             return False  # not delivered through the outbox (the local chat), or no time to compare
         seed, _, at = self.shown.rpartition("|")
         if seed != self.offered_in:
-            return True
+            # Not known to be on screen (a process stopped between sending and recording it): the
+            # answer is taken; it can only have been sent after the choices it picks from were.
+            return False
         try:
             return sent_at < float(at)
         except ValueError:

@@ -3,7 +3,9 @@
 Every process that serves webhooks stores what arrives (bot.store.inbox) and
 runs this worker. A tenant's jobs are handled by one process at a time (a
 lease in Redis, renewed while the process lives): so one person's events are
-handled in the order they arrived, whichever process received them. Jobs of
+handled in the order they arrived, whichever process received them. The
+tenants are shared out: each live process (a heartbeat in Redis) holds at most
+its fair share, and gives back the rest once their jobs in hand are finished. Jobs of
 different people run side by side on the bounded work queue; one person's
 are chained. A job whose handler meets a store error stays in the inbox and is
 tried again (the engine's event-id check makes a second run harmless); a
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import random
+import time
 import uuid
 from typing import Awaitable, Callable
 
@@ -26,19 +30,24 @@ from bot.store.inbox import LEASE_MS, Inbox, Job
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict], Awaitable[None]]
-POLL_SECONDS = 0.05  # how soon a job stored by another process is seen
+POLL_SECONDS = 0.05  # how soon a job stored by another process is seen, while the tenant is busy
+IDLE_POLL_SECONDS = 0.25  # and once it has been quiet for a while (jobs stored here wake it at once)
 LEASE_EVERY = LEASE_MS / 1000 / 3
+GIVE_BACK_WAIT_SECONDS = 30.0  # at most this long for a tenant's jobs in hand before its lease goes
 
 
 class InboxWorker:
-    def __init__(self, inbox: Inbox, queue: WorkQueue, *, owner: str | None = None):
+    def __init__(self, inbox: Inbox, queue: WorkQueue, *, owner: str | None = None,
+                 balance_every: float = LEASE_EVERY):
         self.inbox = inbox
+        self.balance_every = min(balance_every, LEASE_EVERY)
         self.queue = queue
         self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._handlers: dict[str, Handler] = {}
         self._readers: dict[str, asyncio.Task] = {}
         self._wake: dict[str, asyncio.Event] = {}
-        self._in_flight: set[str] = set()
+        self._in_flight: dict[str, set[str]] = {}  # tenant -> entry ids queued or running here
+        self._leaving: dict[str, asyncio.Task] = {}  # tenants being given back to the others
         self._leases: asyncio.Task | None = None
 
     def register(self, kind: str, handler: Handler) -> None:
@@ -61,7 +70,7 @@ class InboxWorker:
         deadline = loop.time() + timeout
         while True:
             await self.queue.drain()
-            if not self._in_flight and await self.inbox.waiting() == 0:
+            if not any(self._in_flight.values()) and await self.inbox.waiting() == 0:
                 return
             if loop.time() > deadline:
                 raise TimeoutError("inbox jobs still waiting")
@@ -72,31 +81,56 @@ class InboxWorker:
 
     async def stop(self) -> None:
         """Stop reading; jobs not started stay in the inbox for the next holder of each lease."""
-        tasks = [t for t in (self._leases, *self._readers.values()) if t is not None]
+        tasks = [t for t in (self._leases, *self._readers.values(), *self._leaving.values()) if t is not None]
         for task in tasks:
             task.cancel()
         if tasks:
             _, stuck = await asyncio.wait(tasks, timeout=5)
             if stuck:
                 log.error("inbox worker: %d task(s) did not stop when cancelled", len(stuck))
-        for tenant in list(self._readers):
+        for tenant in [*self._readers, *self._leaving]:
             try:
                 await self.inbox.release(tenant, self.owner)
             except STORE_ERRORS:
                 pass  # it expires on its own
+        try:
+            await self.inbox.leave(self.owner)
+        except STORE_ERRORS:
+            pass
         self._readers.clear()
+        self._leaving.clear()
         self._leases = None
 
     async def _keep_leases(self) -> None:
         while not _cancelling():
             try:
-                for tenant in await self.inbox.tenants():
-                    await self._claim(tenant)
+                await self._balance()
             except STORE_ERRORS as exc:
                 log.warning("inbox leases not renewed: %r", exc)
-            await asyncio.sleep(LEASE_EVERY * random.uniform(0.8, 1.0))
+            await asyncio.sleep(self.balance_every * random.uniform(0.8, 1.0))
+
+    async def _balance(self) -> None:
+        """Renew the leases held, up to a fair share of the tenants; give back the rest; take free
+        ones while under the share."""
+        tenants = await self.inbox.tenants()
+        alive = await self.inbox.heartbeat(self.owner, now_ms=int(time.time() * 1000))
+        share = math.ceil(len(tenants) / alive)
+        held = [t for t in tenants if t in self._readers]
+        for index, tenant in enumerate(held):
+            if index < share:
+                await self._claim(tenant)
+            else:
+                self._give_back(tenant)
+        free = [t for t in tenants if t not in self._readers and t not in self._leaving]
+        random.shuffle(free)  # processes starting together do not all reach for the same tenant first
+        for tenant in free:
+            if len(self._readers) >= share:
+                break
+            await self._claim(tenant)
 
     async def _claim(self, tenant: str) -> None:
+        if tenant in self._leaving:
+            return
         try:
             held = await self.inbox.hold(tenant, self.owner)
         except STORE_ERRORS as exc:
@@ -110,9 +144,35 @@ class InboxWorker:
             self._readers.pop(tenant).cancel()
             self._wake.pop(tenant, None)
 
+    def _give_back(self, tenant: str) -> None:
+        """Stop reading the tenant's inbox; once the jobs in hand are done, let the lease go (so that
+        the next holder never runs a person's later job before their earlier one has finished)."""
+        self._readers.pop(tenant).cancel()
+        self._wake.pop(tenant, None)
+        self._leaving[tenant] = asyncio.create_task(self._release_when_done(tenant), name=f"leave-{tenant}")
+
+    async def _release_when_done(self, tenant: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GIVE_BACK_WAIT_SECONDS
+        renewed = loop.time()
+        try:
+            while self._in_flight.get(tenant) and loop.time() < deadline:
+                if loop.time() - renewed > LEASE_EVERY:
+                    await self.inbox.hold(tenant, self.owner)
+                    renewed = loop.time()
+                await asyncio.sleep(0.05)
+            await self.inbox.release(tenant, self.owner)
+            log.info("lease of %s given back for another process to read", tenant)
+        except STORE_ERRORS as exc:
+            log.warning("lease of %s not given back (%r); it expires on its own", tenant, exc)
+        finally:
+            self._leaving.pop(tenant, None)
+
     async def _read(self, tenant: str) -> None:
         last = ""
         wake = self._wake[tenant]
+        in_flight = self._in_flight.setdefault(tenant, set())
+        quiet_since = asyncio.get_running_loop().time()
         while not _cancelling():
             try:
                 entries = await self.inbox.read(tenant, after=last)
@@ -122,24 +182,29 @@ class InboxWorker:
                 await asyncio.sleep(1.0)
             for entry_id, job in entries:
                 last = entry_id
-                if entry_id in self._in_flight:
+                if entry_id in in_flight:
                     continue
-                while not self.queue.offer(self._runner(tenant, entry_id, job), key=job.order_key):
+                while not self.queue.offer(self._runner(in_flight, tenant, entry_id, job), key=job.order_key):
                     await asyncio.sleep(0.05)  # the queue is full: stored work simply waits
-                self._in_flight.add(entry_id)
-            if not entries:
+                in_flight.add(entry_id)
+            now = asyncio.get_running_loop().time()
+            if entries:
+                quiet_since = now
+            else:
                 wake.clear()
+                quiet = now - quiet_since > 2.0
                 try:
-                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+                    await asyncio.wait_for(wake.wait(), IDLE_POLL_SECONDS if quiet else POLL_SECONDS)
+                    quiet_since = now
                 except asyncio.TimeoutError:
                     pass
 
-    def _runner(self, tenant: str, entry_id: str, job: Job) -> Callable[[], Awaitable[None]]:
+    def _runner(self, in_flight: set[str], tenant: str, entry_id: str, job: Job) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             try:
                 await self._run(tenant, entry_id, job)
             finally:
-                self._in_flight.discard(entry_id)
+                in_flight.discard(entry_id)
         return run
 
     async def _run(self, tenant: str, entry_id: str, job: Job) -> None:

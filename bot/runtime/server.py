@@ -80,6 +80,9 @@ MAX_FORM_FIELDS = 100
 # parsed (line-bot-sdk's models cost about 0.1 ms an event) and queued.
 MAX_LINE_EVENTS = 100
 RETRY_AFTER_SECONDS = "5"
+# On SIGTERM: this long for the jobs in hand to finish, then they are cancelled (uncommitted, left in
+# the inbox for the next process), so a stop takes at most about twice this.
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -392,7 +395,7 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
         await app[WORKER].stop()  # no new jobs started; unstarted ones stay in the inbox
         app[SWEEPER].cancel()
         await asyncio.gather(app[SWEEPER], return_exceptions=True)
-        await app[QUEUE].stop()
+        await app[QUEUE].stop(timeout=SHUTDOWN_GRACE_SECONDS)
         await app[HTTP_SESSION].close()
         if line is not None:
             await app[LINE].close()
@@ -414,6 +417,10 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
 def run_server(settings: Settings, *, port: int | None) -> int:
     port = port or int(os.environ.get("PORT") or 3000)
     slack = SlackSettings.from_env()
+    for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        # Empty means unset to us; Bolt reads the environment itself and would switch to OAuth.
+        if os.environ.get(name) == "":
+            del os.environ[name]
     line = LineSettings.from_env()
     certificate_secret(settings, server=True)  # stop now, with a clear message, if BOT_SECRET is missing
 
@@ -431,5 +438,5 @@ def run_server(settings: Settings, *, port: int | None) -> int:
                  ", ".join(mounted) or "none (set SLACK_* or LINE_* to mount one)")
         return app
 
-    web.run_app(app_factory(), port=port, print=None)
+    web.run_app(app_factory(), port=port, print=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
     return 0

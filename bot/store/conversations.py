@@ -43,9 +43,15 @@ SEEN_EVENT_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redeli
 
 # Writes a flow may ask for besides its own record. Kept to commands that only
 # add or set data on one key.
-# A conversation that was forgotten meanwhile is not brought back (it would have no expiry).
+# Only while the conversation still waits on that step's choices: a late resend of an older step
+# (the sweeper's) does not cover the newer one; a forgotten conversation is not brought back.
 _MARK_SHOWN_SCRIPT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'shown', ARGV[1]) end
+local record = redis.call('HGET', KEYS[1], 'record')
+if record and cjson.decode(record)['offered_in'] == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'shown', ARGV[1] .. '|' .. ARGV[2])
+  return 1
+end
+return 0
 """
 
 ALLOWED_OPS = frozenset({"RPUSH", "HSET", "SET", "SADD", "SREM", "ZADD", "HINCRBY", "DEL"})
@@ -192,7 +198,7 @@ class Store:
 
     async def mark_shown(self, who: ConversationKey, seed: str, at: float) -> None:
         """Record that the choices of step `seed` reached the person's screen at `at` (epoch seconds)."""
-        await self._mark_shown(keys=[self.keys.conversation(who)], args=[f"{seed}|{at:.6f}"])
+        await self._mark_shown(keys=[self.keys.conversation(who)], args=[seed, f"{at:.6f}"])
 
     async def commit(
         self,

@@ -75,6 +75,10 @@ class Keys:
         """Every tenant that has had an outbox (for the sweeper that resends what a crash left)."""
         return f"{self.prefix}:tenants"
 
+    def workers(self) -> str:
+        """The processes reading inboxes, each with when its heartbeat runs out (a sorted set)."""
+        return f"{self.prefix}:workers"
+
     def lease(self, tenant: str) -> str:
         """Which process looks after a tenant's inbox and outbox right now."""
         return f"{self.prefix}:{tenant}:lease"

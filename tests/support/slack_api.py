@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import base64
 import itertools
-import time
 import json
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from slack_sdk.models.blocks import Block
@@ -29,6 +32,28 @@ MAX_VIEW_BLOCKS = 100
 JSON_FIELDS = ("blocks", "view", "files", "attachments")  # JSON text when sent as form or query fields
 AUTH_TEST = {"ok": True, "url": "https://fake-team.slack.com/", "team": "Fake Team", "user": "security-desk-bot",
              "team_id": "T0001", "user_id": "UBOT", "bot_id": "B0001", "is_enterprise_install": False}
+
+
+@dataclass
+class PostFaults:
+    """Shares of chat.postMessage calls that fail: answered 429 (Retry-After: 1) or 500 without
+    posting, or posted and then answered 500 (the response lost on its way back)."""
+
+    rate_limited: float = 0.0
+    server_error: float = 0.0
+    lost_response: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(20261124))
+    counts: Counter = field(default_factory=Counter)
+
+    def roll(self) -> str | None:
+        draw = self.rng.random()
+        for name in ("rate_limited", "server_error", "lost_response"):
+            share = getattr(self, name)
+            if draw < share:
+                self.counts[name] += 1
+                return name
+            draw -= share
+        return None
 
 
 class FakeSlack(RecordingServer):
@@ -51,6 +76,7 @@ class FakeSlack(RecordingServer):
         self._last_ts = 0.0
         self.messages: dict[str, list[dict]] = {}  # channel -> posted messages, oldest first
         self.lose_next_responses = 0  # posts that are stored but answered 500 (the response "lost")
+        self.post_faults = PostFaults()  # chat.postMessage failing at random (load runs)
         for method, handler in [
             ("auth.test", lambda call: AUTH_TEST),
             ("chat.postMessage", self._post_message),
@@ -90,6 +116,11 @@ class FakeSlack(RecordingServer):
 
     def _post_message(self, call: Call):
         params = call.params
+        fault = self.post_faults.roll() if call.path.endswith("chat.postMessage") else None
+        if fault == "rate_limited":
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+        if fault == "server_error":
+            return web.json_response({"ok": False, "error": "internal_error"}, status=500)
         if not (params.get("text") or params.get("blocks")):
             return self.reject(call, "neither text nor blocks", {"ok": False, "error": "no_text"})
         try:
@@ -104,8 +135,8 @@ class FakeSlack(RecordingServer):
         if call.path.endswith("chat.postMessage"):
             stored = {**message, "metadata": params["metadata"]} if params.get("metadata") else message
             self.messages.setdefault(str(params.get("channel")), []).append(stored)
-            if self.lose_next_responses > 0:  # posted, but the answer never reaches the bot
-                self.lose_next_responses -= 1
+            if self.lose_next_responses > 0 or fault == "lost_response":  # posted; the answer is lost
+                self.lose_next_responses = max(0, self.lose_next_responses - 1)
                 return web.json_response({"ok": False, "error": "fatal_error"}, status=500)
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts", ts), "message": message}
 
