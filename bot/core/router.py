@@ -29,8 +29,8 @@ from bot.core.flow import (
     NOT_UNDERSTOOD,
     SHOW_MENU,
     STALE_CHOICE,
-    TYPED_EARLY,
     START,
+    TYPED_EARLY,
     Flow,
     IntentRoute,
 )

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
-from bot.core.flow import TYPED_EARLY, Flow, IntentRoute, hint_key, menu_choices, on, reprompt
+from bot.core.flow import (
+    TYPED_EARLY,
+    Flow,
+    IntentRoute,
+    hint_key,
+    menu_choices,
+    on,
+    reprompt,
+)
 from bot.core.replies import Choice
 
 MENU = "menu"
