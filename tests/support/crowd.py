@@ -58,11 +58,12 @@ class Report:
     messages: int
     duplicate_messages: int
     ack_ms: list[float] = field(default_factory=list)
+    reply_ms: list[float] = field(default_factory=list)
     refused: int = 0  # deliveries a server answered non-2xx (or did not answer): sent again
     elapsed: float = 0.0
 
-    def percentile(self, share: float) -> float:
-        ordered = sorted(self.ack_ms)
+    def percentile(self, share: float, of: str = "ack_ms") -> float:
+        ordered = sorted(getattr(self, of))
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
     def summary(self) -> str:
@@ -70,7 +71,8 @@ class Report:
                 f"{self.wrong_scores}, changed answers {self.changed_answers}; questions shown twice "
                 f"{self.questions_twice}; out of order {self.out_of_order}; messages {self.messages} "
                 f"(duplicates {self.duplicate_messages}); deliveries sent again {self.refused}; ack p50 "
-                f"{self.percentile(0.5):.0f} ms p99 {self.percentile(0.99):.0f} ms; {self.elapsed:.1f} s")
+                f"{self.percentile(0.5):.0f} ms p99 {self.percentile(0.99):.0f} ms; reply p50 "
+                f"{self.percentile(0.5, 'reply_ms'):.0f} ms; {self.elapsed:.1f} s")
 
 
 class SlackCrowd:
@@ -84,6 +86,7 @@ class SlackCrowd:
         self.people = [Person(i, [self.rng.randint(1, 4) for _ in range(QUESTIONS)]) for i in range(people)]
         self.answered = 0  # answers sent so far, over everyone
         self.ack_ms: list[float] = []
+        self.reply_ms: list[float] = []  # from sending an answer to the next message arriving
         self.refused = 0
         self._turn = 0
         self._session: aiohttp.ClientSession | None = None
@@ -100,8 +103,10 @@ class SlackCrowd:
         await asyncio.sleep(self.rng.uniform(0, 1.0))  # people do not all start in the same millisecond
         await self._say(person, "自社診断")
         answered_last = 0
+        said_at = time.monotonic()
         while not person.finished and not person.stalled:
             message = await self._next_message(person)
+            self.reply_ms.append((time.monotonic() - said_at) * 1000)
             if message is None:
                 person.stalled = f"{person.user}: nothing new after question {answered_last}"
                 return
@@ -113,6 +118,7 @@ class SlackCrowd:
                     person.started_over = True
                 await asyncio.sleep(self.rng.uniform(0.0, 0.05))  # reading time
                 await self._say(person, str(person.answers[number - 1]))
+                said_at = time.monotonic()
                 answered_last = max(answered_last, number)
                 self.answered += 1
             elif RESULT_MARK in text:
@@ -186,6 +192,7 @@ class SlackCrowd:
             stalled=[p.stalled for p in self.people if p.stalled] + [
                 f"{p.user}: started over" for p in self.people if p.started_over],
             wrong_scores=wrong, changed_answers=changed, questions_twice=twice, out_of_order=disorder,
-            messages=total, duplicate_messages=duplicates, ack_ms=self.ack_ms, refused=self.refused,
+            messages=total, duplicate_messages=duplicates, ack_ms=self.ack_ms, reply_ms=self.reply_ms,
+            refused=self.refused,
             elapsed=elapsed)
 
