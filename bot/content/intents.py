@@ -1,4 +1,4 @@
-"""content/intents.yaml: what the classifier knows (examples, cue phrases, spelling variants).
+"""content/intents.yaml: what the classifier learns from (example utterances, spelling variants).
 
 The intents are the incident kinds (from incidents/policy.yaml, one per playbook) followed by
 the other things a message can ask for.
@@ -15,7 +15,9 @@ from bot.content.reader import read_valid
 
 FILE = "intents.yaml"
 EXAMPLES_FILE = "intent_examples.yaml"  # more example utterances, merged into FILE's
-OTHER_INTENTS = ("diagnosis", "lesson", "help", "unknown")
+# closing: thanks / okay / bye (the conversation is over); vague: trouble without a kind (「なんか変」「助けて」).
+# unknown is last: what nothing else fits, small talk, stray numbers and single characters.
+OTHER_INTENTS = ("diagnosis", "lesson", "help", "closing", "vague", "unknown")
 
 _PHRASES = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1, "maxLength": 200}}
 _ANY_INTENT = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
@@ -24,17 +26,14 @@ _ANY_INTENT = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 def intents_schema(intents: tuple[str, ...] | None) -> dict:
     """intents.yaml for these intents (None: the kinds are not known, any intent name is accepted)."""
     names = OTHER_INTENTS if intents is None else intents
-    cue_weights = {"type": "object", "additionalProperties": {"type": "number", "minimum": -10, "maximum": 10}}
     return {
         "type": "object",
-        "required": ["examples", "cues", "variants"],
+        "required": ["examples", "variants"],
         "additionalProperties": False,
         "properties": {
             "examples": {"type": "object", "required": list(names),
                          "properties": {i: {**_PHRASES, "minItems": 5} for i in names},
                          **({"propertyNames": _ANY_INTENT} if intents is None else {"additionalProperties": False})},
-            "cues": {"type": "object", "properties": {i: cue_weights for i in names},
-                     **({"propertyNames": _ANY_INTENT} if intents is None else {"additionalProperties": False})},
             "variants": {"type": "object", "additionalProperties": _PHRASES},
         },
     }
@@ -50,7 +49,6 @@ def examples_schema(intents: tuple[str, ...] | None) -> dict:
 class IntentSpec:
     intents: tuple[str, ...]  # the incident kinds first, then OTHER_INTENTS
     examples: dict[str, tuple[str, ...]]
-    cues: dict[str, dict[str, float]]
     variants: dict[str, tuple[str, ...]]
     incident_kinds: tuple[str, ...] = ()  # the intents that are incident kinds (one playbook each)
 
@@ -75,7 +73,6 @@ def read_intents(content_dir: Path, incident_kinds: tuple[str, ...] | None,
     return IntentSpec(
         intents=intents,
         examples={i: tuple(data["examples"][i]) + tuple(more.get(i, ())) for i in intents},
-        cues={i: dict(data["cues"].get(i, {})) for i in intents},
         variants={k: tuple(v) for k, v in data["variants"].items()},
         incident_kinds=tuple(incident_kinds),
     )

@@ -1,36 +1,53 @@
 """Recognising what someone typed: an incident kind, or another part of the bot.
 
-Built once at start-up from content/intents.yaml:
+The model is learnt from content/intents.yaml and content/intent_examples.yaml:
 - text is folded first (width, case, hiragana -> katakana, spelling variants such
   as ウィルス/ウイルス or PC/パソコン), so 「ふぁいる」「ファイル」「ﾌｧｲﾙ」 are one word;
-- a naive Bayes model over character 1–3-grams, trained on the example
-  utterances, tolerates typos and unseen wording;
-- weighted cue phrases (「暗号化」「振込先」「誤送信」) add what one word can tell.
-The two are summed per intent and turned into probabilities; the confidence is
-the top probability.
+- a message is the TF-IDF vector of its character 1–3-grams (its start and end marked),
+  so typos, dialect and unseen wording still share most of their n-grams with the examples;
+- a multinomial logistic regression (softmax, L2-regularised, fitted with L-BFGS in numpy)
+  gives a calibrated probability for every intent; the confidence is the top one.
+- Stray input is never an incident (see `stray`): a message without letters (numbers, emoji,
+  punctuation) is `unknown`; in one that is too short, what the model gave the incident kinds
+  goes to `unknown`.
+
+The model trained on the shipped content ships with the package (intent_model.npz, written by
+`python -m bot.core.classifier`; tests/test_classifier.py checks it is up to date), so start-up
+only loads it. Other content (a new kind, edited examples, BOT_CONTENT_DIR) is trained at
+start-up instead, about a second, once per process. Nothing is downloaded.
+benchmarks/classifier.py compares this model with the alternatives.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import math
 import re
+import sys
+import threading
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from bot.content.intents import IntentSpec
+
+log = logging.getLogger(__name__)
 
 _DROP = re.compile(r"[\s　、。，．,!！?？「」『』（）()【】・…〜~♪★☆\"'`]+")
 _HIRAGANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 NGRAM_SIZES = (1, 2, 3)
-SMOOTHING = 0.1
-NB_WEIGHT = 6.0  # scale of the per-character log-likelihood against cue weights
-# An intent none of whose cue phrases appear needs much more from the n-gram model to win:
-# without any cue, a message is more likely small talk than an incident.
-NO_CUE_PENALTY = 4.0
+START, END = "\x02", "\x03"  # marks around a message: its first and last n-grams are features of their own
+MIN_DOCUMENTS = 2  # an n-gram is a feature when at least this many examples have it
+REGULARISATION = 0.1  # L2 penalty on the weights (1 / C)
+MAX_ITERATIONS = 100  # L-BFGS steps at most...
+TOLERANCE = 1e-5  # ...stopping when a step improves the loss by less than this fraction
+HISTORY = 8  # L-BFGS memory
 FALLBACK = "unknown"
-# Scores are divided by this before the softmax, so a narrow lead reads as a modest
-# confidence (and the bot asks which kind) instead of a near-certain one.
-TEMPERATURE = 2.0
+MODEL_VERSION = 1  # part of the content digest: bump when features or fitting change
+SHIPPED_MODEL = Path(__file__).with_name("intent_model.npz")
 
 
 def fold(text: str) -> str:
@@ -40,6 +57,19 @@ def fold(text: str) -> str:
     return _DROP.sub("", text.translate(_HIRAGANA))
 
 
+def _is_kanji(ch: str) -> bool:
+    return 0x3400 <= ord(ch) <= 0x9FFF or 0xF900 <= ord(ch) <= 0xFAFF
+
+
+def stray(folded: str) -> bool:
+    """Too little to be an incident report (given folded text): no letter at all, one letter, two
+    that are not both kanji (「ok」「はい」「5番」「1です」, but 「紛失」 is a word), or at most three ASCII characters."""
+    letters = [ch for ch in folded if ch.isalpha()]
+    if len(letters) <= 1 or (len(letters) == 2 and not all(map(_is_kanji, letters))):
+        return True
+    return folded.isascii() and len(folded) <= 3
+
+
 @dataclass(frozen=True)
 class Prediction:
     intent: str
@@ -47,54 +77,260 @@ class Prediction:
     ranked: tuple[tuple[str, float], ...]  # every intent with its probability, best first
 
 
+class _Speller:
+    """Spelling variants replaced by their canonical form in folded text, longest spelling first."""
+
+    def __init__(self, variants: dict[str, tuple[str, ...]]):
+        # A canonical form maps to itself, so 「ランサム」 (a variant) never rewrites the inside of 「ランサムウェア」.
+        self._canonical_of = {fold(canonical): fold(canonical) for canonical in variants}
+        for canonical, spellings in variants.items():
+            for variant in spellings:
+                self._canonical_of.setdefault(fold(variant), fold(canonical))
+        spellings = sorted((s for s in self._canonical_of if s), key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, spellings))) if spellings else None
+
+    def __call__(self, folded: str) -> str:
+        if self._pattern is None:
+            return folded
+        return self._pattern.sub(lambda m: self._canonical_of[m.group(0)], folded)
+
+
+def grams(canonical: str) -> dict[str, int]:
+    """The character n-grams of the marked text, with their counts (a bare marker is no feature)."""
+    text = START + canonical + END
+    counts: dict[str, int] = {}
+    for n in NGRAM_SIZES:
+        for i in range(len(text) - n + 1):
+            gram = text[i:i + n]
+            counts[gram] = counts.get(gram, 0) + 1
+    counts.pop(START, None)
+    counts.pop(END, None)
+    return counts
+
+
+@dataclass(frozen=True)
+class _Model:
+    """What training leaves: the n-gram features, their IDF, a weight per (feature, intent), a bias per intent."""
+    features: dict[str, int]
+    idf: np.ndarray  # (features,)
+    weights: np.ndarray  # (features, intents)
+    bias: np.ndarray  # (intents,)
+
+    def vector(self, counts: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The known n-grams' indices and values: sublinear TF times IDF, L2-normalised."""
+        found = [(self.features[g], c) for g, c in counts.items() if g in self.features]
+        if not found:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        index = np.fromiter((i for i, _ in found), dtype=np.intp, count=len(found))
+        values = np.fromiter((1.0 + math.log(c) for _, c in found), dtype=float, count=len(found))
+        values *= self.idf[index]
+        return index, values / math.sqrt(_dot(values, values))
+
+    def probabilities(self, counts: dict[str, int]) -> np.ndarray:
+        index, values = self.vector(counts)
+        scores = values @ self.weights[index] + self.bias
+        scores = np.exp(scores - scores.max())
+        return scores / scores.sum()
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """a . b without BLAS, whose threads only get in each other's way on vectors this size."""
+    return float(np.multiply(a, b).sum())
+
+
+def _train(documents: list[dict[str, int]], labels: list[int], classes: int) -> _Model:
+    """Multinomial logistic regression over the documents' TF-IDF vectors (L2, L-BFGS).
+
+    The features are the n-grams of at least MIN_DOCUMENTS examples (one seen once says little
+    about new wording). The fit is a few dozen passes over about 100,000 (example, n-gram) pairs,
+    in buffers allocated once.
+    """
+    frequency_of: dict[str, int] = {}
+    for counts in documents:
+        for gram in counts:
+            frequency_of[gram] = frequency_of.get(gram, 0) + 1
+    features = {g: i for i, g in enumerate(g for g, f in frequency_of.items() if f >= MIN_DOCUMENTS)}
+    frequency = np.fromiter((frequency_of[g] for g in features), dtype=float, count=len(features))
+    idf = np.log((1 + len(documents)) / (1 + frequency)) + 1
+    model = _Model(features, idf, np.zeros((len(features), classes)), np.zeros(classes))
+    rows, cols, vals = [], [], []
+    for r, counts in enumerate(documents):
+        index, values = model.vector(counts)
+        rows.append(np.full(len(index), r))
+        cols.append(index)
+        vals.append(values)
+    row, col, val = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)[:, None]
+    kept = np.unique(row)  # an example without any feature teaches nothing
+    row, y = np.searchsorted(kept, row), np.asarray(labels)[kept]
+    n, f, size = len(kept), len(features), len(features) * classes
+    row_starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    by_col = np.argsort(col, kind="stable")  # the same pairs, feature by feature (X transposed)
+    t_row, t_col, t_val = row[by_col], col[by_col], val[by_col]
+    col_starts = np.flatnonzero(np.r_[True, t_col[1:] != t_col[:-1]])
+    used = t_col[col_starts]
+    pairs = np.empty((len(col), classes))
+    every = np.arange(n)
+
+    def loss_and_gradient(w: np.ndarray) -> tuple[float, np.ndarray]:
+        weights, bias = w[:size].reshape(f, classes), w[size:]
+        np.take(weights, col, axis=0, out=pairs)
+        np.multiply(pairs, val, out=pairs)
+        scores = np.add.reduceat(pairs, row_starts, axis=0)
+        scores += bias
+        scores -= scores.max(axis=1, keepdims=True)
+        error = np.exp(scores)
+        total = error.sum(axis=1)
+        loss = float(np.log(total).sum() - scores[every, y].sum()) + 0.5 * REGULARISATION * _dot(w[:size], w[:size])
+        error /= total[:, None]
+        error[every, y] -= 1.0
+        gradient = w * REGULARISATION
+        np.take(error, t_row, axis=0, out=pairs)
+        np.multiply(pairs, t_val, out=pairs)
+        gradient[:size].reshape(f, classes)[used] += np.add.reduceat(pairs, col_starts, axis=0)
+        gradient[size:] = error.sum(axis=0)  # the bias is not penalised
+        return loss, gradient
+
+    w = _lbfgs(loss_and_gradient, np.zeros(size + classes))
+    return _Model(features, idf, w[:size].reshape(f, classes).copy(), w[size:].copy())
+
+
+def _lbfgs(fun, x: np.ndarray) -> np.ndarray:
+    """Limited-memory BFGS with a backtracking (Armijo) line search; deterministic."""
+    f, g = fun(x)
+    steps: list[tuple[np.ndarray, np.ndarray, float]] = []
+    for _ in range(MAX_ITERATIONS):
+        direction = -g
+        alphas = []
+        for s, yv, rho in reversed(steps):
+            a = rho * _dot(s, direction)
+            alphas.append(a)
+            direction -= a * yv
+        if steps:
+            s, yv, _ = steps[-1]
+            direction *= _dot(s, yv) / _dot(yv, yv)
+        for (s, yv, rho), a in zip(steps, reversed(alphas)):
+            direction += (a - rho * _dot(yv, direction)) * s
+        slope = _dot(g, direction)
+        if slope >= 0:  # not a descent direction (rounding): start again from the gradient
+            steps.clear()
+            direction, slope = -g, -_dot(g, g)
+        step = 1.0 if steps else 1.0 / max(1e-12, math.sqrt(_dot(g, g)))
+        while True:
+            x_new = x + step * direction
+            f_new, g_new = fun(x_new)
+            if f_new <= f + 1e-4 * step * slope or step < 1e-8:
+                break
+            step *= 0.5
+        s, yv = x_new - x, g_new - g
+        sy = _dot(s, yv)
+        if sy > 1e-10:
+            steps.append((s, yv, 1.0 / sy))
+            del steps[:-HISTORY]
+        converged = f - f_new <= TOLERANCE * max(1.0, abs(f))
+        x, f, g = x_new, f_new, g_new
+        if converged:
+            break
+    return x
+
+
+def digest(spec: IntentSpec) -> str:
+    """What the model depends on: the intents, their examples, the spelling variants, the model version."""
+    data = {"version": MODEL_VERSION, "intents": spec.intents, "examples": spec.examples, "variants": spec.variants}
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def train(spec: IntentSpec) -> _Model:
+    speller = _Speller(spec.variants)
+    documents, labels = [], []
+    for i, intent in enumerate(spec.intents):
+        for example in spec.examples[intent]:
+            canonical = speller(fold(example))
+            if canonical:
+                documents.append(grams(canonical))
+                labels.append(i)
+    return _train(documents, labels, len(spec.intents))
+
+
+def save(model: _Model, key: str, path: Path = SHIPPED_MODEL) -> None:
+    """The model as a compressed .npz: float32 weights, features in index order, the content digest."""
+    with open(path, "wb") as f:
+        np.savez_compressed(f, digest=np.array(key), features=np.array(list(model.features)),
+                            idf=model.idf.astype(np.float32), weights=model.weights.astype(np.float32),
+                            bias=model.bias.astype(np.float32))
+
+
+def load(key: str, path: Path = SHIPPED_MODEL) -> _Model | None:
+    """The shipped model when it was trained on content with this digest, else None."""
+    try:
+        with np.load(path) as data:
+            if str(data["digest"]) != key:
+                return None
+            names = data["features"].tolist()
+            return _Model({g: i for i, g in enumerate(names)}, data["idf"].astype(float),
+                          data["weights"].astype(float), data["bias"].astype(float))
+    except FileNotFoundError:
+        return None
+
+
+_models: dict[str, _Model] = {}  # by content digest: every engine of this process shares one model
+_models_lock = threading.Lock()
+
+
+def model_for(spec: IntentSpec) -> _Model:
+    key = digest(spec)
+    with _models_lock:
+        if key not in _models:
+            model = load(key)
+            if model is None:
+                log.info("training the intent classifier on this content (%d intents)", len(spec.intents))
+                model = train(spec)
+            _models[key] = model
+        return _models[key]
+
+
 class IntentClassifier:
     def __init__(self, spec: IntentSpec):
         self.intents = tuple(spec.intents)
-        # One pass over the text, longest spelling first; a canonical form maps to itself, so
-        # 「ランサム」 (a variant) never rewrites the inside of 「ランサムウェア」.
-        self._canonical_of = {fold(canonical): fold(canonical) for canonical in spec.variants}
-        for canonical, variants in spec.variants.items():
-            for variant in variants:
-                self._canonical_of.setdefault(fold(variant), fold(canonical))
-        spellings = sorted((s for s in self._canonical_of if s), key=len, reverse=True)
-        self._spelling = re.compile("|".join(map(re.escape, spellings)))
-        self._cues = {intent: [(self.canonical(p), w) for p, w in cues.items()] for intent, cues in spec.cues.items()}
-        self._counts: dict[str, Counter] = {intent: Counter() for intent in self.intents}
-        for intent, examples in spec.examples.items():
-            for example in examples:
-                self._counts[intent].update(self._grams(self.canonical(example)))
-        vocabulary = set().union(*self._counts.values())
-        self._vocabulary_size = len(vocabulary) + 1
-        self._totals = {intent: sum(c.values()) for intent, c in self._counts.items()}
+        self._incident = np.array([intent in spec.incident_kinds for intent in self.intents])
+        self._fallback = self.intents.index(FALLBACK)
+        self._spell = _Speller(spec.variants)
+        self._model = model_for(spec)
 
     def canonical(self, text: str) -> str:
-        return self._spelling.sub(lambda m: self._canonical_of[m.group(0)], fold(text))
+        return self._spell(fold(text))
 
-    @staticmethod
-    def _grams(text: str) -> list[str]:
-        return [text[i:i + n] for n in NGRAM_SIZES for i in range(len(text) - n + 1)]
-
-    def _log_likelihood(self, intent: str, grams: list[str]) -> float:
-        counts, total = self._counts[intent], self._totals[intent]
-        denominator = math.log(total + SMOOTHING * self._vocabulary_size)
-        return sum(math.log(counts[g] + SMOOTHING) - denominator for g in grams) / max(len(grams), 1)
-
-    def scores(self, text: str) -> dict[str, float]:
-        canonical = self.canonical(text)
-        grams = self._grams(canonical)
-        scores = {}
-        for intent in self.intents:
-            matched = [weight for phrase, weight in self._cues.get(intent, ()) if phrase and phrase in canonical]
-            penalty = NO_CUE_PENALTY if intent != FALLBACK and not any(w > 0 for w in matched) else 0.0
-            scores[intent] = NB_WEIGHT * self._log_likelihood(intent, grams) + sum(matched) - penalty
-        return scores
+    def probabilities(self, text: str) -> np.ndarray:
+        """Every intent's probability, in the order of `intents`."""
+        folded = fold(text)
+        if not any(ch.isalpha() for ch in folded):
+            probabilities = np.zeros(len(self.intents))
+            probabilities[self._fallback] = 1.0
+            return probabilities
+        probabilities = self._model.probabilities(grams(self._spell(folded)))
+        if stray(folded):
+            probabilities[self._fallback] += probabilities[self._incident].sum()
+            probabilities[self._incident] = 0.0
+        return probabilities
 
     def classify(self, text: str) -> Prediction:
-        if not fold(text):
-            return Prediction("unknown", 1.0, (("unknown", 1.0),))
-        scores = self.scores(text)
-        top = max(scores.values())
-        weights = {intent: math.exp((score - top) / TEMPERATURE) for intent, score in scores.items()}
-        total = sum(weights.values())
-        ranked = tuple(sorted(((i, w / total) for i, w in weights.items()), key=lambda p: -p[1]))
+        probabilities = self.probabilities(text)
+        order = sorted(range(len(self.intents)), key=lambda i: (-probabilities[i], i))
+        ranked = tuple((self.intents[i], float(probabilities[i])) for i in order)
         return Prediction(ranked[0][0], ranked[0][1], ranked)
+
+
+def main(argv: list[str]) -> int:
+    """python -m bot.core.classifier [CONTENT_DIR]: train on the content (default: the shipped one)
+    and write bot/core/intent_model.npz."""
+    from bot.content.intents import load_intents
+    from bot.settings import DEFAULT_CONTENT_DIR
+
+    spec = load_intents(Path(argv[0]) if argv else DEFAULT_CONTENT_DIR)
+    model = train(spec)
+    save(model, digest(spec))
+    print(f"{SHIPPED_MODEL}: {len(model.features)} features x {len(spec.intents)} intents")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
