@@ -110,3 +110,16 @@ def test_serve_needs_bot_secret(tmp_path):
     result = run("bot serve --port 3997", data_dir=tmp_path)
     assert result.returncode == 2
     assert "BOT_SECRET is not set" in result.stderr
+
+
+def test_org_set_outside_registers_what_the_incident_desk_shows(tmp_path):
+    assert run("bot org create 山田商事 --platform local --workspace local", data_dir=tmp_path).returncode == 0
+    set_vendor = run("bot org set-outside --platform local --workspace local --contact it_vendor "
+                     "--text '山田システム 03-1234-5678'", data_dir=tmp_path)
+    assert set_vendor.returncode == 0, set_vendor.stderr
+    assert "outside it_vendor: 山田システム 03-1234-5678" in set_vendor.stdout
+    chat = run("bot chat --user tanaka", data_dir=tmp_path, stdin="ファイルが暗号化された\n" + "いいえ\n" * 4)
+    assert "■ 自社のITベンダー・保守業者\n山田システム 03-1234-5678" in chat.stdout
+    unknown = run("bot org set-outside --platform local --workspace local --contact plumber --text x",
+                  data_dir=tmp_path)
+    assert unknown.returncode == 2 and "no outside contact 'plumber'" in unknown.stderr

@@ -34,7 +34,8 @@ async def test_a_lesson_to_its_certificate_on_the_cluster(chat, content, certifi
 async def test_an_incident_report_on_the_cluster(chat, engine):
     replies = await chat.send("会社のスマホを電車に置き忘れました")
     number = incident_id(replies)
-    for answer in ("はい", "いいえ", "いいえ"):  # personal data, still spreading, regulated business
+    # what was lost, stolen, personal data, one of the four cases, regulated business
+    for answer in ("スマホ・携帯電話", "いいえ", "はい", "いいえ", "いいえ"):
         replies = await chat.send(answer)
     assert "重要度：高" in render_replies(replies)
     incidents = IncidentStore(engine.store.client, engine.store.keys)

@@ -165,8 +165,8 @@ def test_a_new_playbook_needs_no_code(broken):
     answers = {"personal_data": "yes", "still_spreading": "yes"}
     assert severity(playbook, answers, incidents.escalation) == "high"
     assert "privacy_officer" in roles_to_notify("high", answers, incidents.escalation)
-    assert [c.id for c in route_contacts(playbook, answers, incidents.contacts)] == ["ipa_cs_support",
-                                                                                     "ppc_leak_report"]
+    routed = route_contacts(playbook, answers, incidents.contacts, incidents.escalation)
+    assert [c.id for c in routed] == ["ipa_cs_support", "ppc_leak_report"]
     assert leak_deadlines(playbook, datetime(2026, 11, 20, 10, 0, tzinfo=JST)).final_days == 60
 
 

@@ -34,25 +34,37 @@ async def test_ransomware_gets_the_playbook_in_the_first_message(chat, org):
     replies = await chat.send("ファイルが暗号化された")
     first = replies[0]
     assert isinstance(first, Text)
-    for must in ("LANケーブル", "Wi-Fi", "電源は切らない", "撮影", "払", "責任者"):
+    for must in ("LANケーブル", "Wi-Fi", "電源は切らず、再起動やスリープもしない", "撮影", "責任者"):
         assert must in first.text, must
-    assert "やってはいけないこと" in first.text
+    assert "やってはいけないこと" not in first.text  # one tap away
     question = next(r for r in replies if isinstance(r, Choices))
     assert question.prompt.startswith("状況の確認 1/4") and [o.label for o in question.options] == [
-        "はい", "いいえ", "わからない"]
+        "はい", "いいえ", "わからない", "続きを見る（ほかの手順と注意）"]
     # Critical from the start: the security lead and the executive hear at once.
     assert sorted(n.to.id for n in notices(replies)) == ["shacho", "soumu"]
+    more = render_replies(await chat.click(question.options[3].value))
+    for must in ("■ ほかにやること", "4. 外付けHDD", "■ やってはいけないこと", "身代金を払", "記録が消える操作"):
+        assert must in more, must
+    again = more.split("状況の確認 1/4")[1]  # the same question again, without the button this time
+    assert "続きを見る" not in again and "わからない" in again
 
 
 async def test_triage_routes_the_report_and_records_it(chat, org, engine, clock):
     replies = await chat.send("会社のスマホを電車に置き忘れました")
     number = incident_id(replies)
     assert "紛失" in replies[0].text
+    assert "遠隔" not in replies[0].text  # not before it is known that it was a phone
+    asked = render_replies(replies)
+    assert "なくした（盗まれた）ものはどれですか？" in asked and "USBメモリー・外付けディスク" in asked
+    phone = render_replies(await chat.send("スマホ・携帯電話"))
+    assert "遠隔ロック" in phone and "携帯電話会社" in phone and "責任者がすぐ消去を決めて" in phone
+    await chat.send("いいえ")  # not stolen
     await chat.send("はい")  # personal data
     await chat.send("はい")  # one of the four cases that make reporting required
     done = await chat.send("いいえ")  # regulated business
     text = render_replies(done)
     assert "重要度：高" in text
+    assert "■ 契約している携帯電話会社" in text and "■ 警察 最寄りの警察署・交番" in text
     # 速報 as soon as possible (not a window starting on day 3); 確報 on day 30, counting 11/20 as day 1.
     assert "速報：できるだけ早く。遅くとも11月24日(火)ごろまでに。" in text and "確報：12月19日(土)まで（30日目）" in text
     assert "個人情報保護委員会 漏えい等報告" in text
@@ -61,7 +73,8 @@ async def test_triage_routes_the_report_and_records_it(chat, org, engine, clock)
     assert told == {"soumu", "shacho", "jinji"}  # high + personal data
     record = await IncidentStore(engine.store.client, engine.store.keys).load(number)
     assert record.kind == "lost_device" and record.status == "received" and record.severity == "high"
-    assert record.answers == {"personal_data": "yes", "leak_report_trigger": "yes", "regulated_business": "no"}
+    assert record.answers == {"lost_item": "phone", "stolen": "no", "personal_data": "yes", "leak_report_trigger": "yes",
+                              "regulated_business": "no"}
     assert record.description == "会社のスマホを電車に置き忘れました"
     assert [e["what"] for e in record.timeline] == ["received", "triaged"]
 
@@ -101,7 +114,7 @@ async def test_unclear_trouble_asks_which_kind_and_never_dead_ends(chat):
     kinds = [o.value for o in menu.options if o.value.startswith("report_incident:")]
     assert len(kinds) >= 5 and len(menu.options) <= 13
     chosen = await chat.click(kinds[0])
-    assert "いますぐやること" in render_replies(chosen)
+    assert "まずこれをしてください" in render_replies(chosen)
 
 
 async def test_menu_entry_offers_every_kind_over_two_pages(chat):
@@ -159,12 +172,13 @@ async def test_text_typed_during_triage_is_kept_as_a_note_not_a_new_report(chat,
 async def test_the_update_card_keeps_the_report_time_and_words(chat, org, clock):
     await chat.send("社用スマホをなくした")
     clock.advance(minutes=25)
-    await chat.send("いいえ")
-    await chat.send("いいえ")
+    for answer in ("スマホ・携帯電話", "いいえ", "いいえ", "いいえ"):
+        await chat.send(answer)
     done = await chat.send("いいえ")
     card = next(r for n in notices(done) for r in n.replies if hasattr(r, "fields"))
     fields = {f.label: f.value for f in card.fields}
     assert fields["受付日時"] == "2026-11-20 10:00" and card.body == "社用スマホをなくした"
+    assert fields["なくした（盗まれた）ものはどれですか？"] == "スマホ・携帯電話"  # the option's label
 
 
 async def test_a_lead_on_line_may_act_on_a_report_made_in_the_local_chat(engine, org):
@@ -215,5 +229,5 @@ async def test_vague_trouble_is_never_a_dead_end(chat, text):
     rendered = render_replies(replies)
     offered = [o.value for o in replies[-1].options] if isinstance(replies[-1], Choices) else []
     # Either the playbook at once, or the likely kinds to pick from (with a way to see them all).
-    assert "いますぐやること" in rendered or (
+    assert "まずこれをしてください" in rendered or (
         any(v.startswith("report_incident:") for v in offered) and "incident_kinds:1" in offered)

@@ -38,7 +38,7 @@ async def test_slack_from_encrypted_files_to_a_routed_incident(engine):
         async with TestClient(TestServer(build_app(engine, slack=slack_settings(fake)))) as client:
             await send_event(client, dm("ファイルが暗号化された"))
             first = posts(fake, DM)[0].params["blocks"]
-            assert "いますぐやること" in first[0]["text"]["text"] and "LANケーブル" in first[0]["text"]["text"]
+            assert "まずこれをしてください" in first[0]["text"]["text"] and "LANケーブル" in first[0]["text"]["text"]
             [alert] = posts(fake, "C0SEC")
             assert "田中さんから緊急相談がありました" in all_text(alert.params["blocks"])
             for label in ("はい", "いいえ", "いいえ", "いいえ"):
@@ -75,7 +75,7 @@ async def test_line_from_encrypted_files_to_a_routed_incident(engine):
         async with TestClient(TestServer(build_app(engine, line=line_settings(fake)))) as client:
             first = await say(client, fake, "ファイルが暗号化された")
             assert len(first) <= 5 and first[0]["text"].startswith("【ランサムウェア被害】")
-            assert "電源は切らないでください" in first[0]["text"]
+            assert "電源は切らず、再起動やスリープもしない" in first[0]["text"]
             assert "鈴木さんから緊急相談がありました" in fake.delivered[lead][0]["text"]
             received = first
             for label in ("いいえ", "はい", "いいえ", "いいえ"):

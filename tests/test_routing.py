@@ -61,10 +61,10 @@ def test_always_open_channels_never_close(content):
 
 
 def test_routing_picks_contacts_for_the_kind_and_the_answers(content):
-    playbooks, contacts = content.incidents.playbooks, content.incidents.contacts
-    plain = [c.id for c in route_contacts(playbooks["ransomware"], {"personal_data": "no"}, contacts)]
+    playbooks, contacts, rules = content.incidents.playbooks, content.incidents.contacts, content.incidents.escalation
+    plain = [c.id for c in route_contacts(playbooks["ransomware"], {"personal_data": "no"}, contacts, rules)]
     assert "ipa_cs_support" in plain and "no_more_ransom" in plain and "ppc_leak_report" not in plain
-    leak = [c.id for c in route_contacts(playbooks["ransomware"], {"personal_data": "yes"}, contacts)]
+    leak = [c.id for c in route_contacts(playbooks["ransomware"], {"personal_data": "yes"}, contacts, rules)]
     assert "ppc_leak_report" in leak
     paid = [c.id for c in route_contacts(playbooks["bec"], {"money_transferred": "yes"}, contacts)]
     assert "bank_fraud_desk" in paid
@@ -83,7 +83,7 @@ def test_severity_rises_with_the_answers(content):
     assert lost.severity == "medium"
     assert severity(lost, {"personal_data": "no"}, rules) == "medium"
     assert severity(lost, {"personal_data": "yes"}, rules) == "high"
-    assert severity(lost, {"still_spreading": "yes"}, rules) == "high"
+    assert severity(lost, {"stolen": "yes"}, rules) == "high"
     assert severity(content.incidents.playbooks["bec"], {"money_transferred": "yes"}, rules) == "critical"
 
 

@@ -83,18 +83,21 @@ def test_final_report_day_counting_across_the_year_end(capsys):
 def test_the_text_output_follows_the_chat(capsys):
     status, text, _ = triage(capsys, "lost_device", "--at", "2026-11-20T10:00", "--answer", "personal_data=yes")
     assert status == 0
-    assert text.startswith("# bot triage lost_device at 2026-11-20T10:00+09:00 (not answered: leak_report_trigger, "
-                           "regulated_business)")
-    order = ["いますぐやること", "状況の確認 1/3", "→ 顧客や従業員の個人情報", "重要度：高",
-             "当たるか確かめてください", "■ 相談・報告先（11月20日(金) 10:00 時点）", "このあとの対応"]
+    assert text.startswith("# bot triage lost_device at 2026-11-20T10:00+09:00 (not answered: lost_item, stolen, "
+                           "leak_report_trigger, regulated_business)")
+    order = ["まずこれをしてください", "■ やってはいけないこと", "状況の確認 1/5", "状況の確認 3/5",
+             "→ 顧客や従業員の個人情報", "重要度：高", "当たるか確かめてください",
+             "■ 相談・報告先（11月20日(金) 10:00 時点）", "このあとの対応"]
     positions = [text.index(part) for part in order]
     assert positions == sorted(positions)
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["no_such_kind"], "no kind 'no_such_kind'; the kinds are ransomware, malware"),
-    (["bec", "--answer", "personal_data=maybe"], "write ID=yes, ID=no or ID=unknown"),
-    (["bec", "--answer", "threat_to_life=yes"], "bec asks money_transferred, still_spreading, personal_data"),
+    (["bec", "--answer", "personal_data=maybe"], "personal_data is answered yes, no, unknown"),
+    (["bec", "--answer", "personal_data"], "write ID=yes, ID=no or ID=unknown"),
+    (["lost_device", "--answer", "lost_item=yes"], "lost_item is answered phone, computer, storage, paper"),
+    (["bec", "--answer", "threat_to_life=yes"], "bec asks money_transferred, gift_cards, still_spreading, personal_data"),
     (["bec", "--at", "next friday"], "not an ISO date-time"),
 ])
 def test_usage_errors_say_what_to_write(capsys, args, message):

@@ -35,6 +35,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     target.add_argument("--user", help="a user id (Slack U…, LINE U…, or a local user name)")
     target.add_argument("--channel", help="a Slack channel id (C…)")
 
+    outside = sub.add_parser("set-outside", help="how to reach one of the organisation's own outside contacts "
+                                                 "(its IT vendor, its cyber insurer): shown by the incident desk")
+    workspace_args(outside)
+    outside.add_argument("--contact", required=True, help="an own_contacts id of contacts.yaml, e.g. it_vendor")
+    outside.add_argument("--text", required=True, help="name, phone, hours...; an empty text forgets it")
+
     show = sub.add_parser("show", help="print the organisation of a workspace")
     workspace_args(show)
     org.set_defaults(func=run)
@@ -46,11 +52,13 @@ def describe(org: Organisation, texts: Texts) -> str:
     for role in ROLES:
         for r in org.reach(role):
             lines.append(f"  {texts['role.' + role]} ({role}): {r.platform} {r.kind} {r.id}")
+    lines += [f"  outside {contact_id}: {text}" for contact_id, text in sorted(org.outside.items())]
     return "\n".join(lines)
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> str:
-    texts = load_content(settings.content_dir).texts
+    content = load_content(settings.content_dir)
+    texts = content.texts
     async with open_store(settings) as store:
         orgs = OrgStore(store.client, store.keys)
         if args.org_command == "create":
@@ -70,6 +78,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
             raise ConfigError(
                 f"{args.platform} {args.workspace} has no organisation yet: run `bot org create NAME "
                 f"--platform {args.platform} --workspace {args.workspace}` first")
+        if args.org_command == "set-outside":
+            known = content.incidents.own_contacts
+            if args.contact not in known:
+                raise ConfigError(f"no outside contact {args.contact!r}; contacts.yaml own_contacts has "
+                                  f"{', '.join(known) or 'none'}")
+            await orgs.set_outside(org, args.contact, " ".join(args.text.split()))
         if args.org_command == "add-contact":
             kind, target = ("user", args.user) if args.user else ("channel", args.channel)
             await orgs.add_contact(org, args.role, Recipient(

@@ -21,9 +21,6 @@ from bot.content.incidents import Playbook
 from bot.content.loader import Content, load_content
 from bot.core.engine import JST
 from bot.flows.incidents.escalation import (
-    NO,
-    UNKNOWN,
-    YES,
     availability,
     leak_deadlines,
     leak_report,
@@ -31,10 +28,9 @@ from bot.flows.incidents.escalation import (
     route_contacts,
     severity,
 )
-from bot.flows.incidents.report import routing_message
+from bot.flows.incidents.report import answer_label, first_steps_text, more_steps_text, routing_message
 from bot.settings import Settings
 
-ANSWERS = (YES, NO, UNKNOWN)
 
 
 class UsageError(Exception):
@@ -42,15 +38,18 @@ class UsageError(Exception):
 
 
 def parse_answers(pairs: list[str], playbook: Playbook) -> dict[str, str]:
-    """["personal_data=yes", ...] -> {"personal_data": "yes"}, checked against the playbook's questions."""
-    asked = [step.id for step in playbook.triage]
+    """["personal_data=yes", "lost_item=phone", ...] -> {"personal_data": "yes", ...}, checked against the
+    playbook's questions and the answers each takes (yes / no / unknown, or its options)."""
+    steps = {step.id: step for step in playbook.triage}
     answers: dict[str, str] = {}
     for pair in pairs:
         question, sep, answer = pair.partition("=")
-        if not sep or answer not in ANSWERS:
-            raise UsageError(f"--answer {pair!r}: write ID=yes, ID=no or ID=unknown")
-        if question not in asked:
-            raise UsageError(f"--answer {pair!r}: {playbook.id} asks {', '.join(asked)}")
+        if not sep:
+            raise UsageError(f"--answer {pair!r}: write ID=yes, ID=no or ID=unknown (or ID=OPTION)")
+        if question not in steps:
+            raise UsageError(f"--answer {pair!r}: {playbook.id} asks {', '.join(steps)}")
+        if answer not in steps[question].answers:
+            raise UsageError(f"--answer {pair!r}: {question} is answered {', '.join(steps[question].answers)}")
         answers[question] = answer
     return answers
 
@@ -85,24 +84,29 @@ def triage_report(content: Content, kind: str, answers: dict[str, str], at: date
                         final_by=_iso(deadlines.final_by), final_days=deadlines.final_days,
                         final_by_if_malicious=_iso(deadlines.final_by_malicious))
     contacts = []
-    for contact in route_contacts(playbook, answers, incidents.contacts):
+    for contact in route_contacts(playbook, answers, incidents.contacts, incidents.escalation):
         state = availability(contact, at)
         contacts.append({
             "id": contact.id, "name": contact.name, "state": state.state, "open": state.open,
             "accepts_now": state.accepts_now, "until": state.until.strftime("%H:%M") if state.until else None,
             "next_opening": _iso(state.next_opening), "reason": state.reason or None,
             "phone": contact.phone or None, "email": contact.email or None, "url": contact.url or None,
+            "own": contact.own,
         })
     steps = []
     for step in playbook.triage:
         answer = answers.get(step.id)
-        advice = step.if_yes if answer == YES else step.if_unknown if answer == UNKNOWN else ""
-        steps.append({"id": step.id, "question": step.question, "answer": answer, "advice": advice or None})
+        advice = step.advice.get(answer, "") if answer else ""
+        label = answer_label(content, step, answer) if answer else None
+        steps.append({"id": step.id, "question": step.question, "answers": list(step.answers), "answer": answer,
+                      "answer_label": label, "advice": advice or None})
     return {
         "kind": kind, "name": playbook.name, "at": at.isoformat(timespec="minutes"),
         "answers": answers, "unanswered": [s["id"] for s in steps if s["answer"] is None],
         "severity": level, "roles": list(roles_to_notify(level, answers, incidents.escalation)),
         "do": list(playbook.do), "dont": list(playbook.dont), "triage": steps,
+        "first_message": first_steps_text(content.texts, playbook, "-"),
+        "more_message": more_steps_text(content.texts, playbook),
         "contacts": contacts, "leak_report": leak, "follow_up": list(playbook.follow_up),
         "message": routing_message(content, playbook, answers, level, at),
     }
@@ -112,15 +116,12 @@ def triage_text(content: Content, data: dict[str, Any]) -> str:
     """The replies in the order the chat sends them."""
     texts = content.texts
     playbook = content.incidents.playbooks[data["kind"]]
-    parts = [texts.render("incident.first_steps", name=playbook.name, do=texts.numbered(playbook.do),
-                          dont=texts.bullets(playbook.dont, key="list.dont"), id="-")]
+    parts = [data["first_message"], f"[{texts['incident.more']}]\n{data['more_message']}"]
     for n, step in enumerate(data["triage"], start=1):
-        answer = step["answer"]
-        label = texts.render(f"incident.answer_{answer}") if answer else "-"
         question = texts.render("incident.question", n=n, total=len(data["triage"]), question=step["question"])
-        parts.append(f"{question}\n> {label}")
+        parts.append(f"{question}\n> {step['answer_label'] or '-'}")
         if step["advice"]:
-            parts.append(texts.render(f"incident.if_{answer}", advice=step["advice"]))
+            parts.append(texts.render("incident.advice", advice=step["advice"]))
     parts.append(data["message"])
     parts.append(texts.render("incident.follow_up", steps=texts.bullets(playbook.follow_up)))
     header = f"# bot triage {data['kind']} at {data['at']}"
@@ -153,8 +154,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                        "at that moment, the personal-data (PPC) reporting dates when they apply")
     triage.add_argument("kind", help="the incident kind (incidents/policy.yaml), e.g. ransomware")
     triage.add_argument("--at", help="the moment, ISO date-time; Japan time unless it has an offset (default: now)")
-    triage.add_argument("--answer", action="append", default=[], metavar="ID=yes|no|unknown",
-                        help="a triage answer (repeatable), e.g. --answer personal_data=yes")
+    triage.add_argument("--answer", action="append", default=[], metavar="ID=ANSWER",
+                        help="a triage answer (repeatable): yes, no, unknown, or one of the question's options, "
+                             "e.g. --answer personal_data=yes --answer lost_item=phone")
     triage.add_argument("--json", action="store_true", help="print the result as JSON")
     triage.add_argument("--dir", help="content directory (default: BOT_CONTENT_DIR, else the shipped content)")
     triage.set_defaults(func=cmd_triage)

@@ -12,7 +12,7 @@ intents.yaml.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,22 @@ def playbook_file(kind: str) -> str:
 @dataclass(frozen=True)
 class TriageStep:
     id: str
-    question: str
-    if_yes: str
-    if_unknown: str
+    question: str  # as this playbook words it
+    advice: dict[str, str]  # what an answer brings, by answer
+    answers: tuple[str, ...] = ANSWERS  # yes / no / unknown, or the question's options
+    labels: dict[str, str] = field(default_factory=dict)  # an option's button label, by option
+
+    @property
+    def if_yes(self) -> str:
+        return self.advice.get("yes", "")
+
+    @property
+    def if_unknown(self) -> str:
+        return self.advice.get("unknown", "")
+
+    @property
+    def has_options(self) -> bool:
+        return bool(self.labels)
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,7 @@ class Hours:
     """
 
     always: bool = False
+    varies: bool = False  # each one has its own hours (your bank, your card company), not known here
     accepts_any_time: bool = False
     weekdays: tuple[TimeRange, ...] = ()
     saturdays: tuple[TimeRange, ...] = ()
@@ -148,16 +162,33 @@ class Contact:
     when_closed: str = ""
     note: str = ""  # said with the contact in every reply (who it is for, what it does not take)
     for_kinds: tuple[str, ...] = ()
-    when_yes: tuple[str, ...] = ()
+    when_yes: tuple[str, ...] = ()  # "question" (answered yes) or "question=answer"
+    when_leak_report: bool = False  # routed whenever the 個人情報保護委員会 clock is shown
+    always_for: tuple[str, ...] = ()  # kinds for which a conditional contact is routed whatever the answers
+    unless: tuple[str, ...] = ()  # answers after which it is not routed (same syntax as when_yes)
+    named_as: tuple[str, ...] = ()  # the words a playbook names it by
     emergency: bool = False
+    # A contact the organisation registers for itself (own_contacts): what it registered is said
+    # instead of a phone or an address, and `unset` while it has registered nothing.
+    own: bool = False
+    label: str = ""
+    unset: str = ""
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.when_yes) or self.when_leak_report
 
 
 @dataclass(frozen=True)
 class IncidentContent:
     kinds: tuple[str, ...]  # in the order the chat offers them
     playbooks: dict[str, Playbook]  # by kind, in the same order
-    contacts: dict[str, Contact]
+    contacts: dict[str, Contact]  # the public ones, then the organisation's own (own=True)
     escalation: Escalation
+
+    @property
+    def own_contacts(self) -> dict[str, Contact]:
+        return {cid: c for cid, c in self.contacts.items() if c.own}
 
 
 # --- reading and checking ------------------------------------------------------------
@@ -191,11 +222,12 @@ def policy_kinds(policy: dict[str, Any] | None) -> tuple[str, ...] | None:
 def _hours_problems(field: str, hours: dict[str, Any], closures: dict[str, Any]) -> list[ContentProblem]:
     problems = []
     day_types = [t for t in DAY_TYPES if hours.get(t)]
-    if hours.get("always"):
-        extra = sorted(set(hours) - {"always"})
-        if extra:
-            problems.append(ContentProblem(CONTACTS_FILE, field, f"always: true leaves no room for {extra}"))
-        return problems
+    for alone in ("always", "varies"):
+        if hours.get(alone):
+            extra = sorted(set(hours) - {alone})
+            if extra:
+                problems.append(ContentProblem(CONTACTS_FILE, field, f"{alone}: true leaves no room for {extra}"))
+            return problems
     if not day_types:
         problems.append(ContentProblem(CONTACTS_FILE, field, f"needs always, or ranges for one of {list(DAY_TYPES)}"))
     for day_type in day_types:
@@ -209,9 +241,34 @@ def _hours_problems(field: str, hours: dict[str, Any], closures: dict[str, Any])
     return problems
 
 
-def _contacts_problems(contacts: dict[str, Any]) -> list[ContentProblem]:
+def answers_of(question: dict[str, Any]) -> tuple[str, ...]:
+    """The answers a triage question takes: its options, else yes / no / unknown."""
+    return tuple(question["options"]) if "options" in question else ANSWERS
+
+
+def _condition_problems(where: str, conditions: list[str], triage: dict[str, Any] | None,
+                        name: str = "when_yes") -> list[ContentProblem]:
+    """`when_yes` (or `unless`) entries: "question" (a yes/no question answered yes) or "question=answer"."""
     problems = []
-    contact_ids = [c["id"] for c in contacts["contacts"]]
+    for j, condition in enumerate(conditions):
+        question, _, answer = condition.partition("=")
+        if triage is None:
+            continue
+        if question not in triage:
+            problems.append(ContentProblem(CONTACTS_FILE, f"{where}.{name}[{j}]",
+                                           f"no triage question {question!r} in {TRIAGE_FILE}"))
+        elif (answer or "yes") not in answers_of(triage[question]):
+            problems.append(ContentProblem(CONTACTS_FILE, f"{where}.{name}[{j}]",
+                                           f"{question!r} is not answered {answer or 'yes'!r}; its answers are "
+                                           f"{list(answers_of(triage[question]))}"))
+    return problems
+
+
+def _contacts_problems(contacts: dict[str, Any], triage: dict[str, Any] | None = None) -> list[ContentProblem]:
+    problems = []
+    for i, own in enumerate(contacts.get("own_contacts", ())):
+        problems.extend(_condition_problems(f"own_contacts[{i}]", own.get("when_yes", []), triage))
+    contact_ids = [c["id"] for c in contacts["contacts"]] + [c["id"] for c in contacts.get("own_contacts", ())]
     duplicates = {c for c in contact_ids if contact_ids.count(c) > 1}
     if duplicates:
         problems.append(ContentProblem(CONTACTS_FILE, "contacts", f"ids used twice: {sorted(duplicates)}"))
@@ -224,9 +281,11 @@ def _contacts_problems(contacts: dict[str, Any]) -> list[ContentProblem]:
             except ValueError:
                 problems.append(ContentProblem(CONTACTS_FILE, f"closures.{closure_id}.{end}", "is not a day"))
     for i, contact in enumerate(contacts["contacts"]):
+        problems.extend(_condition_problems(f"contacts[{i}]", contact.get("when_yes", []), triage))
+        problems.extend(_condition_problems(f"contacts[{i}]", contact.get("unless", []), triage, "unless"))
         hours = contact["hours"]
         problems.extend(_hours_problems(f"contacts[{i}].hours", hours, closures))
-        if not hours.get("always") and not contact.get("when_closed"):
+        if not (hours.get("always") or hours.get("varies")) and not contact.get("when_closed"):
             problems.append(ContentProblem(CONTACTS_FILE, f"contacts[{i}].when_closed",
                                            "a contact that closes must say what to do while it is closed"))
         if not (contact.get("phone") or contact.get("email") or contact.get("url") or contact.get("reach")):
@@ -234,8 +293,8 @@ def _contacts_problems(contacts: dict[str, Any]) -> list[ContentProblem]:
     return problems
 
 
-def _playbook_problems(name: str, kind: str, data: dict[str, Any],
-                       contact_ids: set[str] | None) -> list[ContentProblem]:
+def _playbook_problems(name: str, kind: str, data: dict[str, Any], contact_ids: set[str] | None,
+                       triage: dict[str, Any] | None) -> list[ContentProblem]:
     problems = []
     if data["id"] != kind:
         problems.append(ContentProblem(name, "id", f"is {data['id']} but the file is for {kind}"))
@@ -245,6 +304,39 @@ def _playbook_problems(name: str, kind: str, data: dict[str, Any],
     triage_ids = [step["id"] for step in data["triage"]]
     if len(set(triage_ids)) != len(triage_ids):
         problems.append(ContentProblem(name, "triage", "a triage question is asked twice"))
+    for j, step in enumerate(data["triage"]):
+        question = (triage or {}).get(step["id"])
+        if question is None:
+            continue
+        answers = answers_of(question)
+        given = [key.removeprefix("if_") for key in step if key.startswith("if_")]
+        for answer in given:
+            if answer not in answers:
+                problems.append(ContentProblem(name, f"triage[{j}].if_{answer}",
+                                               f"{step['id']!r} is not answered {answer!r}; its answers are "
+                                               f"{list(answers)}"))
+        needed = [a for a in answers if a not in given] if "options" in question else (
+            [] if "yes" in given else ["yes"])
+        if needed:
+            problems.append(ContentProblem(name, f"triage[{j}]",
+                                           f"no advice for {step['id']!r} answered {needed} (if_<answer>)"))
+        if question.get("asked_per_kind") and "question" not in step:
+            problems.append(ContentProblem(name, f"triage[{j}].question",
+                                           f"{step['id']!r} is worded by each kind ({TRIAGE_FILE}: asked_per_kind): "
+                                           "write this kind's question, with examples that fit it"))
+    return problems
+
+
+def _triage_problems(triage: dict[str, Any]) -> list[ContentProblem]:
+    """on_<answer> effects name answers the question takes."""
+    problems = []
+    for qid, question in triage.items():
+        answers = answers_of(question)
+        for key in question:
+            if key.startswith("on_") and key.removeprefix("on_") not in answers:
+                problems.append(ContentProblem(TRIAGE_FILE, f"{qid}.{key}",
+                                               f"{qid!r} is not answered {key.removeprefix('on_')!r}; its answers "
+                                               f"are {list(answers)}"))
     return problems
 
 
@@ -261,22 +353,25 @@ def read_incidents(content_dir: Path, policy: dict[str, Any] | None,
     severities = None if policy is None else tuple(policy["severities"])
     triage = read_valid(content_dir / TRIAGE_FILE, TRIAGE_FILE, schema.triage_schema(severities, ROLES), problems)
     triage_ids = None if triage is None else tuple(triage)
+    if triage is not None:
+        problems.extend(_triage_problems(triage))
     contacts = read_valid(content_dir / CONTACTS_FILE, CONTACTS_FILE, schema.contacts_schema(kinds, triage_ids),
                           problems)
     if contacts is not None:
-        problems.extend(_contacts_problems(contacts))
+        problems.extend(_contacts_problems(contacts, triage))
     if spelling is not None:
         for name, data in ((TRIAGE_FILE, triage), (CONTACTS_FILE, contacts)):
             if data is not None:
                 problems.extend(spelling.problems(name, data))
-    contact_ids = None if contacts is None else {c["id"] for c in contacts["contacts"]}
+    contact_ids = None if contacts is None else {
+        c["id"] for c in [*contacts["contacts"], *contacts.get("own_contacts", ())]}
     playbook_schema = validator(schema.incident_schema(triage_ids, severities))
     raw_playbooks = {}
     for kind in kinds or ():
         name = playbook_file(kind)
         data = read_valid(content_dir / name, name, playbook_schema, problems)
         if data is not None:
-            problems.extend(_playbook_problems(name, kind, data, contact_ids))
+            problems.extend(_playbook_problems(name, kind, data, contact_ids, triage))
             if spelling is not None:
                 problems.extend(spelling.problems(name, data))
             raw_playbooks[kind] = data
@@ -285,19 +380,26 @@ def read_incidents(content_dir: Path, policy: dict[str, Any] | None,
     return IncidentContent(
         kinds=kinds,
         playbooks={kind: _playbook(data, triage) for kind, data in raw_playbooks.items()},
-        contacts={c["id"]: _contact(c, contacts.get("closures", {})) for c in contacts["contacts"]},
+        contacts={**{c["id"]: _contact(c, contacts.get("closures", {})) for c in contacts["contacts"]},
+                  **{c["id"]: _own_contact(c) for c in contacts.get("own_contacts", ())}},
         escalation=_escalation(policy, triage),
     )
 
 
 # --- building --------------------------------------------------------------------------
 
+def _step(step: dict[str, Any], question: dict[str, Any]) -> TriageStep:
+    return TriageStep(
+        id=step["id"], question=step.get("question", question["question"]),
+        advice={key.removeprefix("if_"): value.strip() for key, value in step.items() if key.startswith("if_")},
+        answers=answers_of(question), labels=dict(question.get("options", {})))
+
+
 def _playbook(data: dict[str, Any], questions: dict[str, Any]) -> Playbook:
     return Playbook(
         id=data["id"], name=data["name"], summary=data["summary"], severity=data["severity"],
         malicious=data["malicious"], do=tuple(data["do"]), dont=tuple(data["dont"]),
-        triage=tuple(TriageStep(step["id"], questions[step["id"]]["question"], step["if_yes"].strip(),
-                                step.get("if_unknown", "").strip()) for step in data["triage"]),
+        triage=tuple(_step(step, questions[step["id"]]) for step in data["triage"]),
         follow_up=tuple(data["follow_up"]), contacts=tuple(data["contacts"]),
     )
 
@@ -309,7 +411,8 @@ def _closure(closure_id: str, data: dict[str, Any]) -> Closure:
 
 def _hours(hours: dict[str, Any], closures: dict[str, Any]) -> Hours:
     ranges = {day_type: tuple((minutes(a), minutes(b)) for a, b in hours.get(day_type, ())) for day_type in DAY_TYPES}
-    return Hours(always=bool(hours.get("always")), accepts_any_time=bool(hours.get("accepts_any_time")),
+    return Hours(always=bool(hours.get("always")), varies=bool(hours.get("varies")),
+                 accepts_any_time=bool(hours.get("accepts_any_time")),
                  closures=tuple(_closure(c, closures[c]) for c in hours.get("closed", ())), **ranges)
 
 
@@ -320,7 +423,17 @@ def _contact(c: dict[str, Any], closures: dict[str, Any]) -> Contact:
         not_for=c.get("not_for", ""), phone=c.get("phone", ""), email=c.get("email", ""), url=c.get("url", ""),
         reach=c.get("reach", ""), when_closed=c.get("when_closed", ""), note=c.get("note", ""),
         for_kinds=tuple(c.get("for_kinds", ())), when_yes=tuple(c.get("when_yes", ())),
-        emergency=bool(c.get("emergency")),
+        when_leak_report=bool(c.get("when_leak_report")), emergency=bool(c.get("emergency")),
+        always_for=tuple(c.get("always_for", ())), named_as=tuple(c["named_as"]), unless=tuple(c.get("unless", ())),
+    )
+
+
+def _own_contact(c: dict[str, Any]) -> Contact:
+    return Contact(
+        id=c["id"], name=c["name"], handles=c["handles"], hours=Hours(varies=True), source="", checked="",
+        for_kinds=tuple(c.get("for_kinds", ())), when_yes=tuple(c.get("when_yes", ())),
+        when_leak_report=bool(c.get("when_leak_report")), own=True, label=c["label"], unset=c["unset"],
+        always_for=tuple(c.get("always_for", ())), named_as=tuple(c["named_as"]),
     )
 
 
@@ -335,6 +448,6 @@ def _escalation(policy: dict[str, Any], questions: dict[str, Any]) -> Escalation
     return Escalation(
         severities=tuple(policy["severities"]),
         roles={level: tuple(policy["roles"][level]) for level in policy["severities"]},
-        effects={qid: {answer: _effect(q[f"on_{answer}"]) for answer in ANSWERS if f"on_{answer}" in q}
+        effects={qid: {answer: _effect(q[f"on_{answer}"]) for answer in answers_of(q) if f"on_{answer}" in q}
                  for qid, q in questions.items()},
     )

@@ -278,6 +278,26 @@ def _spelling_problems(spelling: Spelling | None, loaded: dict[str, Any]) -> lis
     return problems
 
 
+SAMPLE_INCIDENT_ID = "INC-20261124-ABCDEF"  # as long as a real one (bot/flows/incidents/records.py)
+BUTTON_MAX = 20  # LINE quick-reply labels hold 20 characters
+
+
+def _first_message_problems(texts: Texts, incidents: IncidentContent) -> list[ContentProblem]:
+    """The first incident message (the URGENT_STEPS first steps) fits a phone: at most FIRST_MESSAGE_MAX
+    characters as rendered; the button to the rest fits a quick reply."""
+    problems = []
+    for kind, playbook in incidents.playbooks.items():
+        first = texts.render("incident.first_steps", name=playbook.name,
+                             do=texts.numbered(playbook.do[:schema.URGENT_STEPS]), id=SAMPLE_INCIDENT_ID)
+        if len(first) > schema.FIRST_MESSAGE_MAX:
+            problems.append(ContentProblem(playbook_file(kind), "do", (
+                f"the first message (name and the first {schema.URGENT_STEPS} steps) is {len(first)} characters; "
+                f"at most {schema.FIRST_MESSAGE_MAX} fit a phone screen: shorten them")))
+    if len(texts["incident.more"]) > BUTTON_MAX:
+        problems.append(ContentProblem("texts.yaml", "incident.more", f"a button label holds {BUTTON_MAX} characters"))
+    return problems
+
+
 def _unknown_files(content_dir: Path, kinds: tuple[str, ...] | None) -> list[ContentProblem]:
     """Files the bot would never read (a typo in a name, a leftover): said rather than ignored.
 
@@ -322,6 +342,8 @@ def _read_content(content_dir: Path) -> tuple[list[ContentProblem], Content | No
     kinds = policy_kinds(policy)
     intents = read_intents(content_dir, kinds, problems)
     incidents = read_incidents(content_dir, policy, problems, spelling=spelling)
+    if texts is not None and incidents is not None and not problems:
+        problems.extend(_first_message_problems(Texts(texts), incidents))
     problems = _unknown_files(content_dir, kinds) + problems
     if problems:
         return problems, None

@@ -252,15 +252,25 @@ def triage_schema(severities: tuple[str, ...] | None, roles: tuple[str, ...]) ->
             "additionalProperties": False,
             "properties": {
                 "question": {"type": "string", "minLength": 10, "maxLength": 200},
-                "on_yes": effect,
-                "on_no": effect,
-                "on_unknown": effect,
+                # A question answered by picking one of these (id: the button's label) instead of
+                # yes / no / unknown; what each does is on_<id>.
+                "options": {"type": "object", "minProperties": 2, "maxProperties": 6, "propertyNames": _ID,
+                            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 20}},
+                # The question is worded by each playbook that asks it (its own examples): the
+                # wording here is only the common idea.
+                "asked_per_kind": {"const": True},
             },
+            # on_yes, on_no, on_unknown, or on_<option>: checked against the answers in bot/content/incidents.py
+            "patternProperties": {"^on_[a-z][a-z0-9_]*$": effect},
         },
     }
 
 
 _STEP = {"type": "string", "minLength": 4, "maxLength": 120}
+# The steps of the first message (the first URGENT_STEPS of `do`) must fit a phone screen: the whole
+# first message, rendered, at most FIRST_MESSAGE_MAX characters (checked in bot/content/loader.py).
+URGENT_STEPS = 3
+FIRST_MESSAGE_MAX = 350
 
 
 def incident_schema(triage_ids: tuple[str, ...] | None, severities: tuple[str, ...] | None) -> dict:
@@ -278,20 +288,26 @@ def incident_schema(triage_ids: tuple[str, ...] | None, severities: tuple[str, .
             # A leak in this kind of incident is presumed to be for an unlawful purpose:
             # the final report to the PPC is due in 60 days instead of 30.
             "malicious": {"type": "boolean"},
-            # The first message: short steps a person can follow on a phone, right now.
-            "do": {"type": "array", "minItems": 3, "maxItems": 7, "items": _STEP},
+            # Short steps a person can follow on a phone, right now, most urgent first: the first
+            # URGENT_STEPS go out in the first message, the rest and the don'ts one tap away.
+            "do": {"type": "array", "minItems": URGENT_STEPS, "maxItems": 7, "items": _STEP},
             "dont": {"type": "array", "minItems": 2, "maxItems": 5, "items": _STEP},
             "triage": {
                 "type": "array", "minItems": 2, "maxItems": 5,
                 "items": {
                     "type": "object",
-                    "required": ["id", "if_yes"],
+                    "required": ["id"],
                     "additionalProperties": False,
                     "properties": {
                         "id": _one_of(triage_ids),
-                        "if_yes": {"type": "string", "minLength": 10, "maxLength": 400},
-                        "if_unknown": {"type": "string", "minLength": 10, "maxLength": 300},
+                        # This kind's own wording of the question (required where triage.yaml says
+                        # asked_per_kind: examples that fit this kind).
+                        "question": {"type": "string", "minLength": 10, "maxLength": 200},
                     },
+                    # The advice an answer brings: if_yes, if_unknown (if_no), or if_<option>;
+                    # checked against the question's answers in bot/content/incidents.py.
+                    "patternProperties": {"^if_[a-z][a-z0-9_]*$": {"type": "string", "minLength": 10,
+                                                                   "maxLength": 400}},
                 },
             },
             "follow_up": {"type": "array", "minItems": 2, "maxItems": 7,
@@ -314,6 +330,9 @@ _HOURS = {
     "properties": {
         # Answered at any moment (110, a web site): nothing else may be said.
         "always": {"const": True},
+        # Each one has its own hours (your bank, your card company, your mobile carrier), not known
+        # here: the reply says so. Nothing else may be said.
+        "varies": {"const": True},
         # A form or a mail is taken at any moment; the ranges say when it is read and answered.
         "accepts_any_time": {"const": True},
         # Ranges per day type; a day type left out is closed. A public holiday is a holiday
@@ -325,13 +344,54 @@ _HOURS = {
 }
 
 
+def _routing(kinds: tuple[str, ...] | None) -> dict:
+    """When a contact is routed: for these kinds (none: any kind), and, when conditional, when one of
+    the `when_yes` answers was given ("question" for a yes, "question=option" for an option) or
+    when the 個人情報保護委員会 clock is shown (`when_leak_report`). Checked in bot/content/incidents.py."""
+    return {
+        # The words a playbook uses when it names this contact (「銀行」「カード会社」): a test checks that
+        # a contact a playbook names is routed when the playbook's condition for it holds.
+        "named_as": {"type": "array", "minItems": 1, "uniqueItems": True,
+                     "items": {"type": "string", "minLength": 2, "maxLength": 30}},
+        "for_kinds": {"type": "array", "items": _one_of(kinds)},
+        # Answers after which it is not routed (it does not fit the case: a PC that only does not start).
+        "unless": {"type": "array", "minItems": 1,
+                   "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*(=[a-z][a-z0-9_]*)?$"}},
+        # Kinds for which a conditional contact is routed whatever the answers.
+        "always_for": {"type": "array", "items": _one_of(kinds)},
+        "when_yes": {"type": "array", "minItems": 1,
+                     "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*(=[a-z][a-z0-9_]*)?$"}},
+        "when_leak_report": {"const": True},
+    }
+
+
 def contacts_schema(kinds: tuple[str, ...] | None, triage_ids: tuple[str, ...] | None) -> dict:
-    """contacts.yaml: the public contacts, their hours, and when each is routed."""
+    """contacts.yaml: the public contacts, their hours, and when each is routed; and the contacts
+    each organisation keeps for itself (its IT vendor, its cyber insurer), routed the same way."""
     return {
         "type": "object",
         "required": ["contacts"],
         "additionalProperties": False,
         "properties": {
+            # Contacts an organisation registers for itself (「管理」 or `bot org set-outside`): what
+            # they are for, what is said while none is registered, and when they are routed.
+            "own_contacts": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "name", "label", "handles", "unset", "named_as"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                        "name": {"type": "string", "minLength": 2, "maxLength": 60},
+                        # Also the label of the 「管理」 button that registers it.
+                        "label": {"type": "string", "minLength": 2, "maxLength": 20},
+                        "handles": {"type": "string", "minLength": 10, "maxLength": 300},
+                        "unset": {"type": "string", "minLength": 10, "maxLength": 200},
+                        **_routing(kinds),
+                    },
+                },
+            },
             # Days closed every year, by id: from and to are month-day ("12-29"), inclusive; a closure
             # may run over the new year. The label is said to the user ("closed today: ...").
             "closures": {
@@ -349,7 +409,7 @@ def contacts_schema(kinds: tuple[str, ...] | None, triage_ids: tuple[str, ...] |
                 "minItems": 1,
                 "items": {
                     "type": "object",
-                    "required": ["id", "name", "handles", "hours", "source", "checked"],
+                    "required": ["id", "name", "handles", "hours", "source", "checked", "named_as"],
                     "additionalProperties": False,
                     "properties": {
                         "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
@@ -366,8 +426,7 @@ def contacts_schema(kinds: tuple[str, ...] | None, triage_ids: tuple[str, ...] |
                         # Said with the contact in every reply: keep it to one or two short sentences.
                         "note": {"type": "string", "minLength": 10, "maxLength": 150},
                         # Routing: who should be told about this contact
-                        "for_kinds": {"type": "array", "items": _one_of(kinds)},
-                        "when_yes": {"type": "array", "items": _one_of(triage_ids)},
+                        **_routing(kinds),
                         "emergency": {"type": "boolean"},
                         # Where the facts above were checked, and when (YYYY-MM-DD); more_sources for
                         # the facts that come from other pages. Say in a YAML comment what could not be

@@ -85,14 +85,15 @@ def _current_range(hours: Hours, at: datetime) -> TimeRange | None:
 
 
 def is_open(contact: Contact, at: datetime) -> bool:
-    """Answered (or read) right now."""
+    """Answered (or read) right now (as far as is known: a contact whose hours vary is not said to be)."""
     return contact.hours.always or _current_range(contact.hours, at) is not None
 
 
 def next_opening(contact: Contact, at: datetime) -> datetime | None:
-    """When the contact's next range starts after `at` (None for one that never closes)."""
+    """When the contact's next range starts after `at` (None for one that never closes, or whose
+    hours are not known here)."""
     hours = contact.hours
-    if hours.always:
+    if hours.always or hours.varies:
         return None
     for offset in range(_LOOK_AHEAD_DAYS):
         day = at.date() + timedelta(days=offset)
@@ -105,6 +106,7 @@ def next_opening(contact: Contact, at: datetime) -> datetime | None:
 
 
 OPEN_ALWAYS, OPEN, CLOSED, SEND_NOW, SEND_OPEN = "always", "open", "closed", "send_now", "send_open"
+VARIES = "varies"
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ class Availability:
 
     state: always (never closes), open (answered now), closed (not now: next_opening), send_now (a
     form or mail can be sent now but is read only from next_opening), send_open (can be sent, and
-    it is within the hours it is read).
+    it is within the hours it is read), varies (each one has its own hours, not known here: call
+    and see).
     """
 
     state: str
@@ -128,7 +131,7 @@ class Availability:
 
     @property
     def accepts_now(self) -> bool:
-        """Something can be sent or said to it right now."""
+        """Something can be sent or said to it right now (or may be: its hours vary)."""
         return self.state != CLOSED
 
 
@@ -136,6 +139,8 @@ def availability(contact: Contact, at: datetime) -> Availability:
     hours = contact.hours
     if hours.always:
         return Availability(OPEN_ALWAYS)
+    if hours.varies:
+        return Availability(VARIES)
     current = _current_range(hours, at)
     if current is not None:
         end = current[1]
@@ -178,20 +183,39 @@ def roles_to_notify(level: str, answers: dict[str, str], rules: Escalation) -> t
     return tuple(roles)
 
 
-def route_contacts(playbook: Playbook, answers: dict[str, str], contacts: dict[str, Contact]) -> list[Contact]:
-    """The public contacts for this case: emergencies first, then the playbook's, then those a 'yes' calls for."""
+def holds(condition: str, answers: dict[str, str]) -> bool:
+    """A contact's condition: "question" (answered yes) or "question=answer"."""
+    question, _, answer = condition.partition("=")
+    return answers.get(question) == (answer or YES)
+
+
+def route_contacts(playbook: Playbook, answers: dict[str, str], contacts: dict[str, Contact],
+                   rules: Escalation | None = None) -> list[Contact]:
+    """The contacts for this case: emergencies first, then the playbook's in its order, then the others
+    whose condition holds.
+
+    A contact without a condition is routed when the playbook lists it. A conditional one (when_yes,
+    when_leak_report) is routed when its condition holds and the playbook lists it or it is for this
+    kind (no for_kinds: any kind), and whatever the answers for the kinds in its always_for. A contact
+    is not routed (emergencies aside) after one of its `unless` answers: it does not fit the case.
+    when_leak_report holds when the 個人情報保護委員会 clock is shown (reporting required, or to be
+    checked): it needs the escalation rules."""
+    clock = rules is not None and leak_report(playbook, answers, rules).status in (REQUIRED, CHECK)
     chosen: list[Contact] = []
     for contact in contacts.values():
-        triggered = any(answers.get(t) == YES for t in contact.when_yes)
+        triggered = (any(holds(c, answers) for c in contact.when_yes) or (contact.when_leak_report and clock)
+                     or playbook.id in contact.always_for)
         if contact.emergency:
             if triggered:
                 chosen.append(contact)
             continue
+        if any(holds(c, answers) for c in contact.unless):
+            continue
         listed = contact.id in playbook.contacts
         for_kind = not contact.for_kinds or playbook.id in contact.for_kinds
-        if listed and not contact.when_yes:
+        if listed and not contact.conditional:
             chosen.append(contact)
-        elif contact.when_yes and triggered and (listed or for_kind):
+        elif contact.conditional and triggered and (listed or for_kind):
             chosen.append(contact)
     order = {c: i for i, c in enumerate(playbook.contacts)}
     return sorted(chosen, key=lambda c: (not c.emergency, order.get(c.id, len(order))))

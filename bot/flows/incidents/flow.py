@@ -6,9 +6,12 @@ message), `incident_triage` (はい/いいえ/わからない to one question), 
 (conv.data["incident"]): {"id", "kind", "step": index of the triage question,
 "answers": {triage id: yes/no/unknown}}.
 
-The playbook's immediate steps go out in the very first reply, before any
-question; the company's responsible people are told at once, and again with the
-answers once the triage is done.
+The playbook's most urgent steps (the first three of `do`) go out in the very
+first reply, before any question, short enough for a phone; the other steps and
+the don'ts are one tap away (a 「続きを見る」 choice offered with each question
+until it is used, `incident_more`). The company's responsible people are told at
+once, and again with the answers once the triage is done. A question is answered
+はい/いいえ/わからない, or by one of its options (「何をなくしましたか」).
 """
 from __future__ import annotations
 
@@ -17,12 +20,15 @@ from typing import Any
 
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
-from bot.core.flow import Flow, IntentRoute, on, when
+from bot.core.flow import Flow, IntentRoute, on, reprompt, when
 from bot.core.replies import Choice, Recipient, Text
-from bot.flows.incidents.escalation import UNKNOWN, YES, roles_to_notify, severity
+from bot.flows.incidents.escalation import roles_to_notify, severity
 from bot.flows.incidents.records import STATUSES, Incident, IncidentStore
 from bot.flows.incidents.report import (
+    answer_label,
+    first_steps_text,
     incident_card,
+    more_steps_text,
     notify_roles,
     routing_text,
     status_label,
@@ -35,7 +41,6 @@ CHOOSING = "incident_choosing"
 TRIAGE = "incident_triage"
 NOTE = "incident_note"
 KINDS_PER_PAGE = 7
-ANSWERS = ("yes", "no", "unknown")
 
 
 def _incidents(conv: Conversation) -> IncidentStore:
@@ -113,10 +118,8 @@ async def report(conv: Conversation, kind: str, description: str = "") -> None:
                         description=description, reported_at=now.isoformat(timespec="seconds"),
                         severity=playbook.severity)
     conv.ops.extend(_incidents(conv).create(incident, now))
-    conv.data[NAME] = {"id": incident.id, "kind": kind, "step": 0, "answers": {}}
-    texts = conv.content.texts
-    do, dont = texts.numbered(playbook.do), texts.bullets(playbook.dont, key="list.dont")
-    conv.out.text(conv.text("incident.first_steps", name=playbook.name, do=do, dont=dont, id=incident.id))
+    conv.data[NAME] = {"id": incident.id, "kind": kind, "step": 0, "answers": {}, "more": False}
+    conv.out.text(first_steps_text(conv.content.texts, playbook, incident.id))
     rules = conv.content.incidents.escalation
     told = await notify_roles(conv, incident, roles_to_notify(playbook.severity, {}, rules), update=False)
     if told is None:
@@ -130,18 +133,35 @@ async def ask_step(conv: Conversation) -> None:
     draft = _draft(conv)
     playbook = _playbooks(conv)[draft["kind"]]
     step = playbook.triage[draft["step"]]
-    labels = {a: conv.text(f"incident.answer_{a}") for a in ANSWERS}
+    options = [Choice(answer_label(conv.content, step, a), action_value("incident_answer", draft["id"], step.id, a))
+               for a in step.answers]
+    if not draft.get("more"):
+        options.append(Choice(conv.text("incident.more"), action_value("incident_more", draft["kind"], draft["id"])))
     conv.out.choices(
         conv.text("incident.question", n=draft["step"] + 1, total=len(playbook.triage), question=step.question),
-        [Choice(labels[a], action_value("incident_answer", draft["id"], step.id, a)) for a in ANSWERS],
+        options,
     )
+
+
+async def show_more(conv: Conversation, kind: str = "", incident_id: str = "") -> None:
+    """The other steps and the don'ts; then, while its questions are being asked, the question again."""
+    playbook = _playbooks(conv).get(kind)
+    if playbook is None:
+        await stale_choice(conv)
+        return
+    conv.out.text(more_steps_text(conv.content.texts, playbook))
+    draft = _draft(conv)
+    if draft is not None and draft["id"] == incident_id:
+        draft["more"] = True
+    await reprompt(conv)
 
 
 def is_not_current_step(conv: Conversation, incident_id: str = "", step_id: str = "", answer: str = "") -> bool:
     draft = _draft(conv)
-    if draft is None or incident_id != draft["id"] or answer not in ANSWERS:
+    if draft is None or incident_id != draft["id"]:
         return True
-    return _playbooks(conv)[draft["kind"]].triage[draft["step"]].id != step_id
+    step = _playbooks(conv)[draft["kind"]].triage[draft["step"]]
+    return step.id != step_id or answer not in step.answers
 
 
 async def ignore_or_stale(conv: Conversation, incident_id: str = "", step_id: str = "", answer: str = "") -> None:
@@ -160,10 +180,8 @@ def _record(conv: Conversation, step_id: str, answer: str) -> None:
     draft = _draft(conv)
     draft["answers"][step_id] = answer
     step = next(s for s in _playbooks(conv)[draft["kind"]].triage if s.id == step_id)
-    if answer == YES:
-        conv.out.text(conv.text("incident.if_yes", advice=step.if_yes))
-    elif answer == UNKNOWN and step.if_unknown:
-        conv.out.text(conv.text("incident.if_unknown", advice=step.if_unknown))
+    if step.advice.get(answer):
+        conv.out.text(conv.text("incident.advice", advice=step.advice[answer]))
     draft["step"] += 1
 
 
@@ -181,7 +199,7 @@ async def answer_and_route(conv: Conversation, incident_id: str, step_id: str, a
     rules = conv.content.incidents.escalation
     level = severity(playbook, answers, rules)
     conv.ops.extend(_incidents(conv).record_triage(draft["id"], answers, level, now, _reporter_name(conv)))
-    conv.out.text(routing_text(conv, playbook, answers, level, now))
+    conv.out.text(await routing_text(conv, playbook, answers, level, now))
     conv.out.text(conv.text("incident.follow_up", steps=conv.content.texts.bullets(playbook.follow_up)))
     incident = await _incidents(conv).load(draft["id"]) or Incident(
         id=draft["id"], kind=playbook.id, reporter=conv.who, reporter_name=_reporter_name(conv), description="",
@@ -359,6 +377,7 @@ FLOW = Flow(
         {"trigger": "incident_answer", "source": TRIAGE, "dest": MENU, "conditions": when(is_last_step),
          "after": on(answer_and_route)},
         {"trigger": "incident_answer", "source": TRIAGE, "dest": None, "after": on(answer_and_continue)},
+        {"trigger": "incident_more", "source": "*", "dest": None, "after": on(show_more)},
         {"trigger": "cancel", "source": TRIAGE, "dest": MENU, "after": on(pause)},
         {"trigger": "incident_note", "source": "*", "dest": NOTE, "after": on(start_note)},
         {"trigger": "note_text", "source": NOTE, "dest": None, "conditions": when(is_empty_text),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.content.incidents import Contact, Playbook
-from bot.content.loader import Content
+from bot.content.incidents import Contact, Playbook, TriageStep
+from bot.content.loader import Content, Texts
+from bot.content.schema import URGENT_STEPS
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
 from bot.core.replies import Card, Choice, Choices, Field, Recipient, Text
@@ -17,6 +18,7 @@ from bot.flows.incidents.escalation import (
     OPEN_ALWAYS,
     REQUIRED,
     SEND_NOW,
+    VARIES,
     Availability,
     LeakReport,
     availability,
@@ -30,6 +32,26 @@ from bot.flows.org.store import organisations
 
 def status_label(conv: Conversation, status: str) -> str:
     return conv.text(f"incident.status_{status}")
+
+
+# --- the first message and the rest of the steps ---------------------------------------------
+
+def first_steps_text(texts: Texts, playbook: Playbook, incident_id: str) -> str:
+    """The first message: the most urgent steps only, with the report's number."""
+    return texts.render("incident.first_steps", name=playbook.name, do=texts.numbered(playbook.do[:URGENT_STEPS]),
+                        id=incident_id)
+
+
+def more_steps_text(texts: Texts, playbook: Playbook) -> str:
+    """One tap away: the other steps (numbered on from the urgent ones) and what not to do."""
+    blocks = []
+    rest = playbook.do[URGENT_STEPS:]
+    if rest:
+        steps = "\n".join(texts.render("list.numbered", n=n, item=item)
+                          for n, item in enumerate(rest, start=URGENT_STEPS + 1))
+        blocks.append(texts.render("incident.more_do", do=steps))
+    blocks.append(texts.render("incident.more_dont", dont=texts.bullets(playbook.dont, key="list.dont")))
+    return "\n\n".join(blocks)
 
 
 # --- the routing message: pure functions of the content, the answers and the time ------------
@@ -46,6 +68,8 @@ def availability_text(content: Content, contact: Contact, state: Availability, n
     until = render("incident.until", time=f"{state.until:%H:%M}") if state.until else ""
     if state.state == OPEN_ALWAYS:
         return render("incident.open_always")
+    if state.state == VARIES:
+        return render("incident.hours_vary")
     if state.state == OPEN:
         return render("incident.open_now", until=until)
     if state.state not in (CLOSED, SEND_NOW):
@@ -57,8 +81,15 @@ def availability_text(content: Content, contact: Contact, state: Availability, n
     return render(key, reason=reason, next=opening, advice=contact.when_closed)
 
 
-def contact_text(content: Content, contact: Contact, now: datetime) -> str:
+def contact_text(content: Content, contact: Contact, now: datetime, outside: dict[str, str] | None = None) -> str:
+    """One contact: its name, how to reach it, its note, and whether it answers now. A contact the
+    organisation keeps for itself shows what was registered (`outside`, by contact id), or what to
+    do while nothing is."""
     render = content.texts.render
+    if contact.own:
+        registered = (outside or {}).get(contact.id, "")
+        reach = registered or render("incident.own_unset", unset=contact.unset)
+        return "\n".join([render("incident.contact_heading", name=contact.name), reach])
     reach = [part for part in (
         render("incident.contact_phone", phone=contact.phone) if contact.phone else "",
         render("incident.contact_email", email=contact.email) if contact.email else "",
@@ -96,29 +127,40 @@ def leak_text(content: Content, playbook: Playbook, report: LeakReport, now: dat
 
 
 def routing_message(content: Content, playbook: Playbook, answers: dict[str, str], level: str,
-                    now: datetime) -> str:
+                    now: datetime, outside: dict[str, str] | None = None) -> str:
+    """The severity, the 個人情報保護委員会 block when it applies, and every contact routed for these
+    answers with whether it answers now; `outside`: what the organisation registered for its own
+    contacts (its IT vendor, its insurer)."""
     render = content.texts.render
     blocks = [render("incident.severity", level=render(f"incident.severity_{level}"))]
-    contacts = route_contacts(playbook, answers, content.incidents.contacts)
+    contacts = route_contacts(playbook, answers, content.incidents.contacts, content.incidents.escalation)
     if any(c.emergency for c in contacts):
         blocks.append(render("incident.emergency_first"))
     leak = leak_text(content, playbook, leak_report(playbook, answers, content.incidents.escalation), now)
     if leak:
         blocks.append(leak)
     blocks.append(render("incident.contacts_heading", time=moment_text(content, now, now=now)))
-    blocks += [contact_text(content, c, now) for c in contacts]
+    blocks += [contact_text(content, c, now, outside) for c in contacts]
     return "\n\n".join(blocks)
 
 
-def routing_text(conv: Conversation, playbook: Playbook, answers: dict[str, str], level: str,
-                 now: datetime) -> str:
-    return routing_message(conv.content, playbook, answers, level, now)
+async def routing_text(conv: Conversation, playbook: Playbook, answers: dict[str, str], level: str,
+                       now: datetime) -> str:
+    org = await organisations(conv).for_workspace(conv.who.platform, conv.who.workspace)
+    return routing_message(conv.content, playbook, answers, level, now, org.outside if org else None)
+
+
+def answer_label(content: Content, step: TriageStep | None, answer: str) -> str:
+    """はい / いいえ / わからない, or the label of the option picked."""
+    if step is not None and step.has_options:
+        return step.labels.get(answer, answer)
+    return content.texts.render(f"incident.answer_{answer}")
 
 
 def incident_card(conv: Conversation, incident: Incident) -> Card:
     playbook = conv.content.incidents.playbooks[incident.kind]
     steps = {s.id: s for s in playbook.triage}
-    answers = [Field(steps[k].question if k in steps else k, conv.text(f"incident.answer_{v}"))
+    answers = [Field(steps[k].question if k in steps else k, answer_label(conv.content, steps.get(k), v))
                for k, v in incident.answers.items()]
     level = incident.severity or playbook.severity
     return Card(

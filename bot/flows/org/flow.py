@@ -2,7 +2,10 @@
 
 Anyone may set up a workspace that has no organisation yet; after that, only the
 people registered for it may change it. States: `admin_name` (the next message is
-the organisation's name) and `admin_channel` (the next message names a channel).
+the organisation's name), `admin_channel` (the next message names a channel) and
+`admin_outside` (the next message says how to reach one of the organisation's own
+outside contacts, e.g. its IT vendor or its cyber insurer: contacts.yaml own_contacts;
+the incident desk shows it when that contact is routed).
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from bot.flows.org.store import ROLES, Organisation, is_responsible, organisatio
 NAME = "admin"
 ASK_NAME = "admin_name"
 ASK_CHANNEL = "admin_channel"
+ASK_OUTSIDE = "admin_outside"
+OUTSIDE_MAX = 200  # characters kept of what is typed for an outside contact
 
 
 async def _org(conv: Conversation) -> Organisation | None:
@@ -37,6 +42,9 @@ def _describe(conv: Conversation, org: Organisation) -> str:
         names = conv.content.texts.join(conv.text("admin.channel_ref", id=p.id) if p.kind == "channel" else p.id
                                         for p in people) or conv.text("admin.nobody")
         rows.append(conv.text("admin.row", label=conv.text(f"role.{role}"), names=names))
+    for contact in conv.content.incidents.own_contacts.values():
+        rows.append(conv.text("admin.row", label=contact.label,
+                              names=org.outside.get(contact.id) or conv.text("admin.nobody")))
     return conv.text("admin.summary", name=org.name, rows="\n".join(rows))
 
 
@@ -56,6 +64,8 @@ async def start(conv: Conversation) -> None:
 
 async def show_roles(conv: Conversation) -> None:
     options = [Choice(conv.text(f"role.{role}"), action_value("admin_role", role)) for role in ROLES]
+    options += [Choice(contact.label, action_value("admin_outside", contact.id))
+                for contact in conv.content.incidents.own_contacts.values()]
     options += [Choice(conv.text("admin.incidents"), action_value("workspace_incidents")),
                 Choice(conv.text("result.menu"), action_value("show_menu"))]
     conv.out.choices(conv.text("admin.roles_prompt"), options)
@@ -136,13 +146,45 @@ async def save_channel(conv: Conversation, text: str = "") -> None:
                                      conv.text(f"role.{role}")))
 
 
+async def ask_outside(conv: Conversation, contact_id: str = "") -> None:
+    contact = conv.content.incidents.own_contacts.get(contact_id)
+    org = await _current(conv)
+    if contact is None or org is None or not may_administer(conv, org):
+        conv.out.text(conv.text("admin.not_allowed") if contact is not None and org is not None
+                      else conv.text("menu.stale_choice"))
+        await conv.trigger("admin_done")
+        return
+    conv.data.setdefault(NAME, {})["outside"] = contact_id
+    conv.out.text(conv.text("admin.ask_outside", name=contact.name, handles=contact.handles))
+
+
+async def save_outside(conv: Conversation, text: str = "") -> None:
+    contact_id = conv.data.get(NAME, {}).get("outside", "")
+    contact = conv.content.incidents.own_contacts.get(contact_id)
+    org = await _current(conv)
+    text = " ".join(text.split())[:OUTSIDE_MAX]
+    if contact is None or org is None or not may_administer(conv, org):
+        conv.out.text(conv.text("admin.not_allowed"))
+        return
+    if not text:
+        conv.out.text(conv.text("admin.outside_hint"))
+        await conv.trigger("admin_outside", contact_id)
+        return
+    org.outside[contact_id] = text
+    conv.ops.append(organisations(conv).set_outside_op(org.id, contact_id, text))
+    conv.data.pop(NAME, None)
+    conv.out.text(conv.text("admin.outside_saved", name=contact.name))
+    conv.out.text(_describe(conv, org))
+    await show_roles(conv)
+
+
 def menu_entries(conv: Conversation) -> list[Choice]:
     return []
 
 
 FLOW = Flow(
     name=NAME,
-    states=(ASK_NAME, ASK_CHANNEL),
+    states=(ASK_NAME, ASK_CHANNEL, ASK_OUTSIDE),
     transitions=(
         {"trigger": "start_admin", "source": "*", "dest": MENU, "after": on(start)},
         {"trigger": "admin_wait_name", "source": "*", "dest": ASK_NAME},
@@ -151,11 +193,15 @@ FLOW = Flow(
         {"trigger": "admin_self", "source": "*", "dest": MENU, "after": on(register_self)},
         {"trigger": "admin_channel", "source": "*", "dest": ASK_CHANNEL, "after": on(ask_channel)},
         {"trigger": "admin_channel_text", "source": ASK_CHANNEL, "dest": MENU, "after": on(save_channel)},
+        {"trigger": "admin_outside", "source": "*", "dest": ASK_OUTSIDE, "after": on(ask_outside)},
+        {"trigger": "admin_outside_text", "source": ASK_OUTSIDE, "dest": MENU, "after": on(save_outside)},
+        {"trigger": "admin_done", "source": "*", "dest": MENU},
     ),
     reprompts={ASK_NAME: lambda conv: _say(conv, "admin.ask_name"),
-               ASK_CHANNEL: lambda conv: _say(conv, "admin.channel_hint")},
-    hints={ASK_NAME: "admin.ask_name", ASK_CHANNEL: "admin.channel_hint"},
-    free_text={ASK_NAME: "admin_name_text", ASK_CHANNEL: "admin_channel_text"},
+               ASK_CHANNEL: lambda conv: _say(conv, "admin.channel_hint"),
+               ASK_OUTSIDE: lambda conv: _say(conv, "admin.outside_hint")},
+    hints={ASK_NAME: "admin.ask_name", ASK_CHANNEL: "admin.channel_hint", ASK_OUTSIDE: "admin.outside_hint"},
+    free_text={ASK_NAME: "admin_name_text", ASK_CHANNEL: "admin_channel_text", ASK_OUTSIDE: "admin_outside_text"},
     commands={"admin": "start_admin"},
 )
 

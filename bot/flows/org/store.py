@@ -5,9 +5,10 @@ account): each (platform, workspace) is bound to one organisation id. Its
 responsible people are listed by role, each with where they are reached.
 
 Stored field by field, so that people acting at the same moment never undo
-each other: the name in a hash, the workspaces and each role's people in
-sorted sets (ordered by when they were added); adding or removing someone
-touches only their own member. A record written whole by an earlier version
+each other: the name (and the organisation's own outside contacts, e.g. its IT
+vendor, as `outside:<contact id>` fields) in a hash, the workspaces and each
+role's people in sorted sets (ordered by when they were added); adding or
+removing someone touches only their own member. A record written whole by an earlier version
 (one JSON string) is converted the first time it is read.
 """
 from __future__ import annotations
@@ -34,6 +35,9 @@ class Organisation:
     name: str
     workspaces: list[tuple[str, str]] = field(default_factory=list)
     contacts: dict[str, list[Recipient]] = field(default_factory=dict)
+    # How to reach the organisation's own outside contacts (contacts.yaml own_contacts), by contact id:
+    # free text as registered ("〇〇システム 03-1234-5678、平日9〜18時").
+    outside: dict[str, str] = field(default_factory=dict)
 
     def reach(self, role: str) -> list[Recipient]:
         return list(self.contacts.get(role, ()))
@@ -49,7 +53,11 @@ class Organisation:
             name=data["name"],
             workspaces=[tuple(w) for w in data.get("workspaces", [])],
             contacts={role: [Recipient(**r) for r in people] for role, people in data.get("contacts", {}).items()},
+            outside=dict(data.get("outside", {})),
         )
+
+
+OUTSIDE_FIELD = "outside:"  # hash field prefix of an outside contact
 
 
 def _member(recipient: Recipient) -> str:
@@ -95,19 +103,22 @@ class OrgStore:
 
     async def get(self, org_id: str) -> Organisation | None:
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.hget(self.keys.organisation(org_id), "name")
+            pipe.hgetall(self.keys.organisation(org_id))
             pipe.zrange(self.keys.organisation_workspaces(org_id), 0, -1)
             for role in ROLES:
                 pipe.zrange(self.keys.organisation_role(org_id, role), 0, -1)
             pipe.get(self.keys.legacy_organisation(org_id))
-            name, workspaces, *people, legacy = await pipe.execute()
-        if name is None:
+            fields, workspaces, *people, legacy = await pipe.execute()
+        fields = {key.decode(): value.decode() for key, value in fields.items()}
+        if "name" not in fields:
             return await self._convert_legacy(legacy) if legacy else None
         return Organisation(
-            id=org_id, name=name.decode(),
+            id=org_id, name=fields["name"],
             workspaces=[tuple(json.loads(w)) for w in workspaces],
             contacts={role: [Recipient(**json.loads(p)) for p in members]
-                      for role, members in zip(ROLES, people) if members})
+                      for role, members in zip(ROLES, people) if members},
+            outside={key.removeprefix(OUTSIDE_FIELD): value for key, value in fields.items()
+                     if key.startswith(OUTSIDE_FIELD) and value})
 
     async def _convert_legacy(self, raw: bytes) -> Organisation:
         org = Organisation.from_json(raw)
@@ -146,6 +157,11 @@ class OrgStore:
                         ("NX", _now_score(), _workspace_member(platform, workspace))),
                 StoreOp("SET", self.keys.organisation_of(platform, workspace), (org_id,))]
 
+    def set_outside_op(self, org_id: str, contact_id: str, text: str) -> StoreOp:
+        """How to reach one of the organisation's outside contacts (empty text: forget it; kept as an
+        empty field, since a conversation's commit takes no HDEL)."""
+        return StoreOp("HSET", self.keys.organisation(org_id), (OUTSIDE_FIELD + contact_id, text))
+
     def add_contact_op(self, org_id: str, role: str, recipient: Recipient) -> StoreOp:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; known: {', '.join(ROLES)}")
@@ -170,6 +186,13 @@ class OrgStore:
         if (platform, workspace) not in org.workspaces:
             org.workspaces.append((platform, workspace))
         await self._apply(self.bind_ops(org.id, platform, workspace))
+
+    async def set_outside(self, org: Organisation, contact_id: str, text: str) -> None:
+        if text:
+            org.outside[contact_id] = text
+        else:
+            org.outside.pop(contact_id, None)
+        await self._apply([self.set_outside_op(org.id, contact_id, text)])
 
     async def add_contact(self, org: Organisation, role: str, recipient: Recipient) -> None:
         op = self.add_contact_op(org.id, role, recipient)
