@@ -13,8 +13,10 @@ def deep_json(depth: int, leaf: str = "1") -> str:
 
 
 async def keys_under(store) -> list[bytes]:
-    """Every Redis key under the test's prefix: what the app wrote."""
-    return [key async for key in store.client.scan_iter(match=f"{store.keys.prefix}:*")]
+    """Every Redis key under the test's prefix that a request could have written (the running
+    server's own heartbeat, which says the process is alive, is not one)."""
+    heartbeat = store.keys.workers().encode()
+    return [key async for key in store.client.scan_iter(match=f"{store.keys.prefix}:*") if key != heartbeat]
 
 
 def errors_in(records: list[logging.LogRecord]) -> list[str]:
