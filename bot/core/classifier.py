@@ -62,12 +62,12 @@ def _is_kanji(ch: str) -> bool:
 
 
 def stray(folded: str) -> bool:
-    """Too little to be an incident report (given folded text): no letter at all, one letter, two
-    that are not both kanji (「ok」「はい」「5番」「1です」, but 「紛失」 is a word), or at most three ASCII characters."""
+    """Too little to be an incident report (given folded text): at most one letter, two that are
+    not both kanji, or at most three without a kanji (「ok」「はい」「いいえ」「yes」「5番」「1です」;
+    but 「紛失」 and 「ddos」 are words)."""
     letters = [ch for ch in folded if ch.isalpha()]
-    if len(letters) <= 1 or (len(letters) == 2 and not all(map(_is_kanji, letters))):
-        return True
-    return folded.isascii() and len(folded) <= 3
+    kanji = sum(map(_is_kanji, letters))
+    return len(letters) <= 1 or (len(letters) == 2 and kanji < 2) or (len(letters) <= 3 and kanji == 0)
 
 
 @dataclass(frozen=True)
