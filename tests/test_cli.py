@@ -13,8 +13,8 @@ def test_scripted_self_check_ends_with_the_100_point_result_and_persists(tmp_pat
     done = run("(echo 自社診断; yes 1 | head -25) | bot chat", data_dir=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "合計　　　　　　　  100 / 100点" in done.stdout
-    assert done.stdout.rstrip().endswith("合計100点でした。次はどうしますか？\n"
-                                         "  1. 診断の履歴\n  2. もう一度診断する\n  3. メニューに戻る")
+    assert done.stdout.rstrip().endswith("合計100点でした。次はどうしますか？\n  1. 詳しい結果と対策を見る\n"
+                                         "  2. 診断の履歴\n  3. もう一度診断する\n  4. メニューに戻る")
     # The embedded server was stopped with the chat...
     socket_path = tmp_path / "redis.sock"
     with pytest.raises(redis.ConnectionError):

@@ -76,8 +76,11 @@ async def test_mixed_answers_give_weak_items_unknowns_and_security_action(chat, 
     assert values["基本的対策"] == "14 / 20点"
     assert values["従業員としての対策"] == "43 / 52点"
     assert values["組織としての対策"] == "23 / 28点"
-    text = render_replies(replies)
-    weak = text.split("【優先して取り組みたい項目】")[1].split("【確認が必要な項目】")[0]
+    lead = render_replies(replies)
+    assert "【まず取り組む3つ】\n1. No.3 パスワードの強化：" in lead and "2. No.11 " in lead and "3. No.4 " in lead
+    assert content.checklist.item(3).countermeasure not in lead  # one tap away
+    text = render_replies(await chat.send("詳しい結果と対策を見る"))
+    weak = text.split("【優先して取り組みたい項目と対策】")[1].split("【確認が必要な項目】")[0]
     # not done first, then partly done
     assert weak.index("No.3 ") < weak.index("No.11 ") < weak.index("No.4 ")
     assert content.checklist.item(3).countermeasure in weak
@@ -268,7 +271,8 @@ async def test_two_workers_answering_at_once_lose_nothing(content, store, redis_
 
 async def test_items_beyond_the_first_five_are_named_too(chat):
     await chat.send("自社診断")
-    text = render_replies(await answer_all(chat, [2] * 3 + [1] * 4 + [0] * 18))
-    weak = text.split("【優先して取り組みたい項目】")[1].split("【SECURITY ACTION")[0]
+    await answer_all(chat, [2] * 3 + [1] * 4 + [0] * 18)
+    text = render_replies(await chat.send("詳しい結果と対策を見る"))
+    weak = text.split("【優先して取り組みたい項目と対策】")[1].split("【SECURITY ACTION")[0]
     assert [f"■ No.{n} " in weak for n in (1, 2, 3, 4, 5)] == [True] * 5
     assert "ほかにも見直したい項目が2項目あります：No.6 不審なメールへの注意、No.7 宛先の誤送信防止" in weak

@@ -26,6 +26,7 @@ async def test_every_item_done_is_all_done_and_100_points(chat):
 
 async def test_one_unknown_is_not_all_done(chat):
     text = await result_text(chat, [0] * 24 + [3])
+    text += render_replies(await chat.send("詳しい結果と対策を見る"))
     assert "95 / 100点" in text
     assert ALL_DONE not in text
     assert "「わからない」と答えた項目が1項目あります" in text

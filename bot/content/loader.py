@@ -63,6 +63,7 @@ class Category:
 class ChecklistItem:
     no: int
     topic: str
+    action: str  # the first concrete step, in one line
     question: str
     footnotes: tuple[tuple[str, str], ...]
     countermeasure: str
@@ -378,6 +379,7 @@ def _build(checklist: dict, action: dict, texts: dict, phrases: dict, lessons: d
                 ChecklistItem(
                     no=i["no"],
                     topic=i["topic"],
+                    action=i["action"],
                     question=i["question"],
                     footnotes=tuple((mark, footnotes[mark]) for mark in i["footnotes"]),
                     countermeasure=i["countermeasure"].strip(),

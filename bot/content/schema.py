@@ -67,12 +67,14 @@ CHECKLIST = {
             "minItems": 1,
             "items": {
                 "type": "object",
-                "required": ["no", "topic", "question", "footnotes", "countermeasure", "how_to_check"],
+                "required": ["no", "topic", "action", "question", "footnotes", "countermeasure", "how_to_check"],
                 "additionalProperties": False,
                 "properties": {
                     "no": {"type": "integer", "minimum": 1},
                     # Shown on buttons and in lists: keep it short.
                     "topic": {"type": "string", "minLength": 1, "maxLength": 20},
+                    # The first concrete step, in one line: the result leads with three of them.
+                    "action": {"type": "string", "minLength": 10, "maxLength": 45},
                     "question": {"type": "string", "minLength": 10, "maxLength": 200},
                     "footnotes": {"type": "array", "items": _TEXT},
                     "countermeasure": {"type": "string", "minLength": 40, "maxLength": 400},

@@ -23,8 +23,10 @@ from bot.flows.org.store import organisations
 from bot.flows.selfcheck.report import (
     SCORE_CHART,
     draw_score_chart,
+    render_details,
     render_history,
     render_result,
+    result_key,
     result_record,
     score_card,
 )
@@ -209,6 +211,17 @@ async def share_result(conv: Conversation) -> None:
     await send_menu(conv)
 
 
+async def show_details(conv: Conversation, at: str = "") -> None:
+    """The rest of a result (its countermeasures, the わからない items, SECURITY ACTION), found by its time."""
+    results = await conv.services.store.results(conv.who, limit=11)
+    result = next((r for r in reversed(results) if result_key(r["at"]) == at), None)
+    if result is None:
+        await stale_choice(conv)
+        return
+    score = score_diagnosis(result["answers"], conv.content.checklist)
+    render_details(conv, score, can_share=bool(await _security_leads(conv)))
+
+
 async def back(conv: Conversation) -> None:
     draft = _draft(conv)
     if draft["current"] == 0:
@@ -261,6 +274,7 @@ FLOW = Flow(
         {"trigger": "cancel", "source": ASKING, "dest": MENU, "conditions": when(has_draft), "after": on(pause)},
         {"trigger": "show_history", "source": "*", "dest": MENU, "after": on(show_history)},
         {"trigger": "share_result", "source": MENU, "dest": None, "after": on(share_result)},
+        {"trigger": "result_details", "source": MENU, "dest": None, "after": on(show_details)},
     ),
     reprompts={ASKING: ask_current},
     hints={ASKING: "diagnosis.hint"},

@@ -1,4 +1,8 @@
-"""What the self-check result and the history look like, as neutral replies."""
+"""What the self-check result and the history look like, as neutral replies.
+
+The result fits a phone: it leads with the score (card and chart), how to read the total and the
+three items to start with, one line each; the countermeasures, the items answered わからない and
+SECURITY ACTION are one tap away (「詳しい結果と対策を見る」, `result_details`)."""
 from __future__ import annotations
 
 import asyncio
@@ -33,6 +37,12 @@ def result_record(score: DiagnosisScore, *, at: datetime) -> dict[str, Any]:
         "categories": {c.id: c.score for c in score.categories},
         "answers": list(score.answers),
     }
+
+
+def result_key(at: datetime | str) -> str:
+    """A result's time as a choice argument (no colons: they separate a choice's arguments)."""
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return f"{moment:%Y%m%d%H%M%S}"
 
 
 def _date(conv: Conversation, at: datetime | str) -> str:
@@ -76,16 +86,36 @@ def _band_text(conv: Conversation, score: DiagnosisScore) -> list[str]:
     return [conv.text("result.band", label=band.label, reading=band.reading)] if band else []
 
 
-def _weak_items_text(conv: Conversation, score: DiagnosisScore) -> str:
-    """How to read the total, then the items to work on first (or why there are none)."""
+TOP_ACTIONS = 3  # the items the result leads with
+
+
+def _nothing_weak_text(conv: Conversation, score: DiagnosisScore) -> str:
+    unknown = score.items_answered(UNKNOWN)
+    return (conv.text("result.none_weak_some_unknown", count=len(unknown)) if unknown
+            else conv.text("result.all_done"))
+
+
+def _lead_text(conv: Conversation, score: DiagnosisScore) -> str:
+    """How to read the total, then the first step of each of the items to start with (or why there are none)."""
     checklist = conv.content.checklist
     blocks = _band_text(conv, score)
+    top = weakest_items(score, limit=TOP_ACTIONS)
+    if not top:
+        blocks.append(_nothing_weak_text(conv, score))
+        return "\n\n".join(blocks)
+    rows = [conv.text("result.top_item", n=n, no=no, topic=checklist.item(no).topic, action=checklist.item(no).action)
+            for n, no in enumerate(top, start=1)]
+    blocks.append(conv.text("result.top_heading", count=len(top)) + "\n" + "\n".join(rows))
+    return "\n\n".join(blocks)
+
+
+def _weak_items_text(conv: Conversation, score: DiagnosisScore) -> str:
+    """The items to work on first with their countermeasures (or why there are none), then the others."""
+    checklist = conv.content.checklist
+    blocks: list[str] = []
     weakest = weakest_items(score)
     if not weakest:
-        unknown = score.items_answered(UNKNOWN)
-        blocks.append(conv.text("result.none_weak_some_unknown", count=len(unknown)) if unknown
-                      else conv.text("result.all_done"))
-        return "\n\n".join(blocks)
+        return _nothing_weak_text(conv, score)
     blocks.append(conv.text("result.weak_heading"))
     for no in weakest:
         item = checklist.item(no)
@@ -155,22 +185,34 @@ async def draw_score_chart(params: dict[str, Any], services: Any) -> bytes:
     return await asyncio.to_thread(partial(render_score_chart, **{**params, "bars": bars}))
 
 
+def _next_options(conv: Conversation, can_share: bool) -> list[Choice]:
+    options = [Choice(conv.text("diagnosis.share"), action_value("share_result"))] if can_share else []
+    return options + [
+        Choice(conv.text("diagnosis.menu_history"), action_value("show_history")),
+        Choice(conv.text("result.again"), action_value("restart_diagnosis")),
+        Choice(conv.text("result.menu"), action_value("show_menu")),
+    ]
+
+
 def render_result(conv: Conversation, score: DiagnosisScore, *, previous: dict[str, Any] | None,
                   at: datetime, can_share: bool) -> None:
+    """The lead: the score, the chart, how to read it and the three items to start with; the rest one tap away."""
     conv.out.add(_score_card(conv, score, previous, at))
     conv.out.add(score_chart(conv, score, at=at))
+    conv.out.text(_lead_text(conv, score))
+    details = Choice(conv.text("result.details"), action_value("result_details", result_key(at)))
+    conv.out.choices(conv.text("result.next_prompt", total=score.total), [details, *_next_options(conv, can_share)])
+
+
+def render_details(conv: Conversation, score: DiagnosisScore, *, can_share: bool) -> None:
+    """One tap away: every item to work on with its countermeasure, the items answered わからない with how
+    to find out, and what SECURITY ACTION still needs."""
     conv.out.text(_weak_items_text(conv, score))
     unknown = _unknown_items_text(conv, score)
     if unknown:
         conv.out.text(unknown)
     conv.out.text(_security_action_text(conv, score))
-    options = [Choice(conv.text("diagnosis.share"), action_value("share_result"))] if can_share else []
-    options += [
-        Choice(conv.text("diagnosis.menu_history"), action_value("show_history")),
-        Choice(conv.text("result.again"), action_value("restart_diagnosis")),
-        Choice(conv.text("result.menu"), action_value("show_menu")),
-    ]
-    conv.out.choices(conv.text("result.next_prompt", total=score.total), options)
+    conv.out.choices(conv.text("result.next_prompt", total=score.total), _next_options(conv, can_share))
 
 
 def render_history(conv: Conversation, results: list[dict[str, Any]], *, shown: int = 10) -> None:
