@@ -167,3 +167,14 @@ def test_every_contact_records_where_and_when_its_facts_were_checked(contacts):
 
 def test_always_open_means_always(contacts):
     assert availability(contacts["police_110"], at(2027, 1, 1, 3, 0)).state == OPEN_ALWAYS
+
+
+def test_hours_not_known_here_are_said_to_be_checked_with_the_contact(content, contacts):
+    """Your bank's emergency line, your card company, your carrier, the police station: each has its own
+    hours; the reply neither calls them open nor closed."""
+    for varies in ("card_company", "mobile_carrier", "gift_card_issuer", "police_station", "houterasu"):
+        state = availability(contacts[varies], at(2026, 12, 31, 23, 0))
+        assert state.state == "varies" and state.accepts_now and state.next_opening is None, varies
+        text = contact_text(content, contacts[varies], at(2026, 12, 31, 23, 0))
+        assert "受付時間は、それぞれの窓口の案内で確かめてください。" in text, varies
+        assert "受付時間外" not in text and "いつでも受け付けています" not in text, varies

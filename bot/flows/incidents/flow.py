@@ -398,6 +398,9 @@ FLOW = Flow(
     # A report the classifier is sure of gets its playbook at once, in any state; a plausible
     # one is asked about (never a dead end).
     intents=(IntentRoute(intents=lambda content: content.incidents.playbooks, trigger="report_incident",
-                         confidence=0.6, with_text=True, urgent=True, unsure_trigger="choose_incident"),),
+                         confidence=0.6, with_text=True, urgent=True, unsure_trigger="choose_incident"),
+             # Trouble without a kind (「なんか変」「ネットがおかしい」: the classifier's `vague`): the kinds to
+             # pick from, never "not understood".
+             IntentRoute(intents=lambda content: ("vague",), trigger="choose_incident", confidence=0.2)),
     idle_states=(CHOOSING,),
 )
