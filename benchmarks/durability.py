@@ -129,15 +129,19 @@ async def run_scenario(name: str, *, people: int, servers: int, workdir: Path) -
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], default=list(SCENARIOS))
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=f"any of {', '.join(SCENARIOS)} (default: all)")
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--servers", type=int, default=2)
     args = parser.parse_args()
+    unknown = sorted(set(args.scenarios) - set(SCENARIOS))
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(unknown)}")
     workdir = Path(tempfile.mkdtemp(prefix="durability-"))
     all_ok = True
     try:
-        for name in args.scenarios or SCENARIOS:
-            line, ok = await run_scenario(name, people=args.people, servers=args.servers, workdir=workdir)
+        for run, name in enumerate(args.scenarios or SCENARIOS):
+            line, ok = await run_scenario(name, people=args.people, servers=args.servers,
+                                          workdir=workdir / str(run))
             print(line, flush=True)
             all_ok &= ok
     finally:

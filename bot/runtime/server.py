@@ -80,6 +80,9 @@ MAX_FORM_FIELDS = 100
 # parsed (line-bot-sdk's models cost about 0.1 ms an event) and queued.
 MAX_LINE_EVENTS = 100
 RETRY_AFTER_SECONDS = "5"
+# Jobs running at once. A job mostly waits (on Redis, on a platform's API, on a Retry-After), so
+# this bounds waiting, not CPU: too few, and people whose replies are being retried hold up everyone.
+JOB_WORKERS = 64
 # On SIGTERM: this long for the jobs in hand to finish, then they are cancelled (uncommitted, left in
 # the inbox for the next process), so a stop takes at most about twice this.
 SHUTDOWN_GRACE_SECONDS = 5.0
@@ -359,7 +362,7 @@ async def image(request: web.Request) -> web.Response:
 
 
 def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineSettings | None = None,
-              workers: int = 16, queue_capacity: int = 1000) -> web.Application:
+              workers: int = JOB_WORKERS, queue_capacity: int = 1000) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
     app[QUEUE] = WorkQueue(workers=workers, capacity=queue_capacity)
