@@ -15,7 +15,8 @@ Scenarios:
   lost-responses 10 % of chat.postMessage posted, then answered 500 (the response lost)
   server-kill    the server holding the workspace's lease killed with SIGKILL half-way
 
-Prints one line per scenario; exits 1 when any scenario has a wrong score, a lost or changed
+`--serve-from DIR` runs `bot serve` from another checkout (with its own .venv), to compare
+versions under the same load. Prints one line per scenario; exits 1 when any scenario has a wrong score, a lost or changed
 answer, a question shown out of order, or a person who did not finish.
 """
 from __future__ import annotations
@@ -74,7 +75,8 @@ class RedisProcess:
             self.process.wait(10)
 
 
-async def run_scenario(name: str, *, people: int, servers: int, workdir: Path) -> tuple[str, bool]:
+async def run_scenario(name: str, *, people: int, servers: int, workdir: Path,
+                       serve_from: Path | None = None) -> tuple[str, bool]:
     redis_dir = workdir / name / "redis"
     redis_dir.mkdir(parents=True)
     store_process = RedisProcess(redis_dir)
@@ -91,7 +93,9 @@ async def run_scenario(name: str, *, people: int, servers: int, workdir: Path) -
             env = {"REDIS_URL": store_process.url, "REDIS_CLUSTER": "", "BOT_KEY_PREFIX": "bench",
                    "BOT_SECRET": "b" * 32, "BOT_DATA_DIR": str(workdir / name / "data"),
                    "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": fake.base_url}
-            processes = [ServeProcess(env, log_path=workdir / name / f"serve-{i}.log") for i in range(servers)]
+            where = {} if serve_from is None else {"project": serve_from, "python": str(serve_from / ".venv/bin/python")}
+            processes = [ServeProcess(env, log_path=workdir / name / f"serve-{i}.log", **where)
+                         for i in range(servers)]
             for process in processes:
                 await asyncio.to_thread(process.start)
             crowd = SlackCrowd(fake, [p.url for p in processes], people=people, seed=2026, patience=180)
@@ -132,6 +136,7 @@ async def main() -> int:
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=f"any of {', '.join(SCENARIOS)} (default: all)")
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--servers", type=int, default=2)
+    parser.add_argument("--serve-from", type=Path, default=None, help="a checkout to run bot serve from")
     args = parser.parse_args()
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
     if unknown:
@@ -141,7 +146,7 @@ async def main() -> int:
     try:
         for run, name in enumerate(args.scenarios or SCENARIOS):
             line, ok = await run_scenario(name, people=args.people, servers=args.servers,
-                                          workdir=workdir / str(run))
+                                          workdir=workdir / str(run), serve_from=args.serve_from)
             print(line, flush=True)
             all_ok &= ok
     finally:

@@ -130,19 +130,26 @@ class Delivery:
             self._in_flight.add(outbox_id)
         try:
             own = [r for r in entry.replies if not isinstance(r, Notice)]
+            notices = [r for r in entry.replies if isinstance(r, Notice)]
             done = True
+            shown = None  # (who, seed, when) once the person's choices are on screen
             if own:
                 sent, on_screen_at = await self._send(entry.to, own, seed=entry.seed, deadline=deadline,
                                                       resend=resend, apologise=True)
                 done &= sent
-                if sent and entry.offers_to is not None:
-                    await self._mark_shown(entry, on_screen_at)
-            for index, notice in enumerate(r for r in entry.replies if isinstance(r, Notice)):
+                if sent and entry.offers_to is not None and on_screen_at is not None:
+                    shown = (entry.offers_to, entry.seed, on_screen_at)
+                    if notices or not outbox_id:  # otherwise recorded with the entry's removal, below
+                        await self._mark_shown(*shown)
+                        shown = None
+            for index, notice in enumerate(notices):
                 sent, _ = await self._send(Destination.of(notice.to), list(notice.replies),
                                            seed=f"{entry.seed}:notice:{index}", deadline=deadline, resend=resend)
                 done &= sent
             if done and outbox_id:
-                await self._leave_outbox(tenant, outbox_id)
+                await self._leave_outbox(tenant, outbox_id, shown)
+            elif shown is not None:
+                await self._mark_shown(*shown)
             return done
         finally:
             self._in_flight.discard(outbox_id)
@@ -185,14 +192,12 @@ class Delivery:
             await asyncio.sleep(wait)
             attempt += 1
 
-    async def _mark_shown(self, entry: OutboxEntry, on_screen_at: float | None) -> None:
-        if on_screen_at is None:
-            return  # refused for good: the person never saw these choices
+    async def _mark_shown(self, who: ConversationKey, seed: str, on_screen_at: float) -> None:
         try:
-            await self.engine.store.mark_shown(entry.offers_to, entry.seed, on_screen_at)
+            await self.engine.store.mark_shown(who, seed, on_screen_at)
         except STORE_ERRORS as exc:
-            # Typed answers then meet the question again (asked afresh), instead of being misapplied.
-            log.warning("could not record that %s saw its choices: %r", entry.offers_to, exc)
+            # Without it, a typed answer is taken as it comes (not checked against the screen).
+            log.warning("could not record that %s saw its choices: %r", who, exc)
 
     async def _apologise(self, to: Destination, key: str, *, seed: str) -> None:
         outlet = self._outlets.get(to.platform)
@@ -203,9 +208,10 @@ class Delivery:
         except Exception as exc:
             log.error("could not tell %s about the failure either: %r", to, exc)
 
-    async def _leave_outbox(self, tenant: str, outbox_id: str) -> None:
+    async def _leave_outbox(self, tenant: str, outbox_id: str,
+                            shown: tuple[ConversationKey, str, float] | None = None) -> None:
         try:
-            await self.engine.store.outbox_done(tenant, outbox_id)
+            await self.engine.store.outbox_done(tenant, outbox_id, shown=shown)
         except STORE_ERRORS as exc:
             # Sent, but still listed: the sweeper will look before sending it again.
             log.warning("outbox entry %s sent but not cleared: %r", outbox_id, exc)

@@ -177,9 +177,10 @@ def render_score_chart(
 
 
 def _to_png(image: Image.Image) -> bytes:
-    """Encode an image as PNG bytes (deterministic, no metadata)."""
+    """Encode an image as PNG bytes (deterministic, no metadata). Not `optimize`: it makes the file
+    3 % smaller and the encoding four times slower (about 50 ms a chart instead of 13)."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
 
 

@@ -82,7 +82,7 @@ MAX_LINE_EVENTS = 100
 RETRY_AFTER_SECONDS = "5"
 # Jobs running at once. A job mostly waits (on Redis, on a platform's API, on a Retry-After), so
 # this bounds waiting, not CPU: too few, and people whose replies are being retried hold up everyone.
-JOB_WORKERS = 64
+JOB_WORKERS = 32
 # On SIGTERM: this long for the jobs in hand to finish, then they are cancelled (uncommitted, left in
 # the inbox for the next process), so a stop takes at most about twice this.
 SHUTDOWN_GRACE_SECONDS = 5.0

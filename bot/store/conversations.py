@@ -41,11 +41,11 @@ log = logging.getLogger(__name__)
 CONVERSATION_TTL_SECONDS = 30 * 24 * 3600  # abandoned conversations go after 30 days
 SEEN_EVENT_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redelivers
 
-# Writes a flow may ask for besides its own record. Kept to commands that only
-# add or set data on one key.
-# Only while the conversation still waits on that step's choices: a late resend of an older step
+# Record that a step's choices reached the screen (with KEYS[2], its entry also leaves the outbox),
+# only while the conversation still waits on that step's choices: a late resend of an older step
 # (the sweeper's) does not cover the newer one; a forgotten conversation is not brought back.
 _MARK_SHOWN_SCRIPT = """
+if KEYS[2] then redis.call('XDEL', KEYS[2], ARGV[3]) end  -- and the entry leaves the outbox
 local record = redis.call('HGET', KEYS[1], 'record')
 if record and cjson.decode(record)['offered_in'] == ARGV[1] then
   redis.call('HSET', KEYS[1], 'shown', ARGV[1] .. '|' .. ARGV[2])
@@ -54,6 +54,8 @@ end
 return 0
 """
 
+# Writes a flow may ask for besides its own record. Kept to commands that only
+# add or set data on one key.
 ALLOWED_OPS = frozenset({"RPUSH", "HSET", "SET", "SADD", "SREM", "ZADD", "HINCRBY", "DEL"})
 
 # Lua fragments shared by both scripts. `a` is the next ARGV to read; `c` the ARGV holding a count.
@@ -300,9 +302,16 @@ class Store:
 
     # --- the outbox ---------------------------------------------------------------
 
-    async def outbox_done(self, tenant: str, entry_id: str) -> None:
-        """The entry's replies were delivered (or given up on): it leaves the outbox."""
-        await self.client.xdel(self.keys.outbox(tenant), entry_id)
+    async def outbox_done(self, tenant: str, entry_id: str, *,
+                          shown: tuple[ConversationKey, str, float] | None = None) -> None:
+        """The entry's replies were delivered (or given up on): it leaves the outbox; with `shown`
+        (who, seed, when), in the same round trip, as `mark_shown`."""
+        if shown is None:
+            await self.client.xdel(self.keys.outbox(tenant), entry_id)
+            return
+        who, seed, at = shown
+        await self._mark_shown(keys=[self.keys.conversation(who), self.keys.outbox(tenant)],
+                               args=[seed, f"{at:.6f}", entry_id])
 
     async def outbox_entries(self, tenant: str, *, older_than_ms: int,
                              count: int = 100) -> list[tuple[str, str, list[StoreOp]]]:

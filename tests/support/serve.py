@@ -20,16 +20,18 @@ def free_port() -> int:
 
 
 class ServeProcess:
-    def __init__(self, env: dict[str, str], *, log_path: Path):
+    def __init__(self, env: dict[str, str], *, log_path: Path, project: Path = PROJECT,
+                 python: str = sys.executable):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._env = {**os.environ, **env, "PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
         self.process: subprocess.Popen | None = None
+        self.project, self.python = project, python  # another checkout, to compare versions
 
     def start(self, timeout: float = 30.0) -> "ServeProcess":
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve"], cwd=PROJECT,
+        self.process = subprocess.Popen([self.python, "-m", "bot.cli.main", "serve"], cwd=self.project,
                                         env=self._env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + timeout
