@@ -117,6 +117,7 @@ async def run_scenario(name: str, *, people: int, servers: int, workdir: Path,
                 return await store.results(ConversationKey("slack", TEAM, user))
 
             report = await crowd.report(results, elapsed)
+            cpu = sum(p.cpu_seconds() for p in processes if p.process.poll() is None)
             faults = dict(fake.post_faults.counts)
     finally:
         for process in processes:
@@ -125,7 +126,8 @@ async def run_scenario(name: str, *, people: int, servers: int, workdir: Path,
         store_process.stop()
     ok = (report.finished == people and not report.stalled and report.wrong_scores == 0
           and report.changed_answers == 0 and report.out_of_order == 0)
-    line = f"{name:15} {'ok  ' if ok else 'FAIL'} {report.summary()}" + (f"; injected {faults}" if faults else "")
+    line = (f"{name:15} {'ok  ' if ok else 'FAIL'} {report.summary()}; server CPU {cpu:.1f} s "
+            f"({cpu / max(report.messages, 1) * 1000:.2f} ms a message)") + (f"; injected {faults}" if faults else "")
     if report.stalled:
         line += "\n    " + "\n    ".join(report.stalled[:5])
     return line, ok
