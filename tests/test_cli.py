@@ -1,12 +1,17 @@
 """The `bot` command as a user runs it, in a subprocess, on the embedded store."""
 from __future__ import annotations
 
+import os
+import pty
+import select
 import shutil
+import subprocess
+import time
 
 import pytest
 import redis
 
-from tests.support.cli import run
+from tests.support.cli import BIN, run
 
 
 def test_scripted_self_check_ends_with_the_100_point_result_and_persists(tmp_path):
@@ -123,3 +128,56 @@ def test_org_set_outside_registers_what_the_incident_desk_shows(tmp_path):
     unknown = run("bot org set-outside --platform local --workspace local --contact plumber --text x",
                   data_dir=tmp_path)
     assert unknown.returncode == 2 and "no outside contact 'plumber'" in unknown.stderr
+
+
+def test_chat_says_how_to_quit_and_quits_on_the_word(tmp_path):
+    result = run("bot chat", data_dir=tmp_path, stdin="ありがとう\n終了\n自社診断\n")
+    assert result.returncode == 0, result.stderr
+    assert "（終わるときは Ctrl-D を押すか、「終了」と送ってください。）" in result.stdout
+    assert "どういたしまして。" in result.stdout  # a closing is answered, not "not understood"
+    assert result.stdout.rstrip().endswith("終了しました。続きは、また bot chat で始められます。")
+    assert "自社診断をはじめます" not in result.stdout  # nothing read after 終了
+    script = run("bot chat", data_dir=tmp_path, stdin="メニュー\n")  # a script ends with its last reply
+    assert script.returncode == 0 and "終了しました" not in script.stdout
+
+
+def _chat_in_a_terminal(tmp_path, keys: bytes) -> str:
+    """`bot chat` on a pseudo-terminal (so it is interactive), typing `keys` at the first prompt."""
+    master, slave = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CLUSTER", "BOT_CONTENT_DIR")}
+    environment.update(BOT_DATA_DIR=str(tmp_path), TERM="xterm")
+    process = subprocess.Popen([str(BIN / "bot"), "chat"], stdin=slave, stdout=slave, stderr=slave,
+                               env=environment, close_fds=True)
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+            if keys and "あなた> ".encode() in seen:
+                os.write(master, keys)
+                keys = b""
+            if "終了しました".encode() in seen:
+                break
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    return seen.decode(errors="replace")
+
+
+def test_chat_edits_lines_in_a_terminal(tmp_path):
+    # 「了」, Ctrl-A (to the start of the line: readline's), 「終」, Enter: the line is 「終了」 only when
+    # the line is edited by readline; a plain terminal would send 「了^A終」.
+    seen = _chat_in_a_terminal(tmp_path, "了\x01終\r".encode())
+    assert "終了しました。" in seen, seen[-500:]
+    assert "（終わるときは Ctrl-D を押すか、「終了」と送ってください。）" in seen
+    ctrl_d = _chat_in_a_terminal(tmp_path, b"\x04")
+    assert "終了しました。" in ctrl_d, ctrl_d[-500:]

@@ -35,4 +35,6 @@ def test_wildcard_transitions_are_drawn_once():
     assert any(e.startswith("any_state --> menu:") and "show_menu" in e and "cancel" in e for e in edges)
     # show_menu is declared once, from anywhere: it is drawn on one edge only.
     assert sum("show_menu" in e for e in edges) == 1
-    assert len(edges) < 30 and max(len(e) for e in edges) < 200
+    # Drawn per state instead, the wildcards would make hundreds of edges; the longest edge is the
+    # list of what works from anywhere (about ten triggers).
+    assert len(edges) < 30 and max(len(e) for e in edges) < 250

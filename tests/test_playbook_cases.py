@@ -103,6 +103,7 @@ async def test_a_lost_phone_routes_the_carrier_and_a_theft_the_police(chat):
 async def test_smishing_that_installed_an_app_is_malware_on_the_phone(chat):
     replies = await report(chat, "phishing")
     assert "機内モード" in replies[0].text.split("\n")[1]
+    replies = await answer(chat, replies, "いいえ")  # nothing typed into the fake site
     advice = render_replies(await answer(chat, replies, "はい"))  # an app was installed
     for must in ("機内モードのまま", "アンインストール", "別の端末から変えます", "携帯電話会社"):
         assert must in advice, must

@@ -1,4 +1,8 @@
-"""`bot chat`: the local conversation loop."""
+"""`bot chat`: the local conversation loop.
+
+It says how to leave (Ctrl-D, or one of the quit words of content/phrases.yaml, 「終了」) and, in a
+terminal, edits lines with readline (arrows, history).
+"""
 from __future__ import annotations
 
 import asyncio
@@ -7,8 +11,18 @@ import threading
 from typing import AsyncIterator, TextIO
 
 from bot.adapters.local import LocalChat
+from bot.core.classifier import fold
 from bot.runtime.startup import open_engine
 from bot.settings import Settings
+
+
+def enable_line_editing() -> bool:
+    """Arrow keys, history and the like for input() (readline is not on every platform)."""
+    try:
+        import readline  # noqa: F401  (importing it is what turns line editing on for input())
+    except ImportError:
+        return False
+    return True
 
 
 async def _lines(interactive: bool, prompt: str) -> AsyncIterator[str]:
@@ -45,14 +59,27 @@ async def _show(chat: LocalChat, replies: list, out: TextIO) -> None:
 
 
 async def run_chat(settings: Settings, *, user: str, interactive: bool, out: TextIO = sys.stdout) -> int:
+    if interactive:
+        enable_line_editing()
     async with open_engine(settings) as engine:
         chat = LocalChat(engine, user=user, image_dir=settings.data_dir / "images")
+        texts = engine.content.texts
         await _show(chat, await chat.start(), out)
-        prompt = engine.content.texts["local.prompt"]
+        out.write(texts["local.how_to_quit"] + "\n\n")
+        quit_words = {fold(word) for word in engine.content.phrases.quit}
+        prompt = texts["local.prompt"]
         async for line in _lines(interactive, prompt):
             if not line.strip():
                 continue
             if not interactive:
                 out.write(f"{prompt}{line}\n")
+            if fold(line) in quit_words:
+                break
             await _show(chat, await chat.send(line), out)
+        else:
+            if not interactive:
+                return 0  # the end of a script: its output ends with the last reply
+            out.write("\n")  # Ctrl-D leaves the cursor after the prompt
+        out.write(texts["local.bye"] + "\n")
+        out.flush()
     return 0

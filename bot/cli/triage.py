@@ -24,30 +24,43 @@ from bot.flows.incidents.escalation import (
     availability,
     leak_deadlines,
     leak_report,
+    remaining_steps,
+    resolved_kind,
     roles_to_notify,
     route_contacts,
     severity,
 )
-from bot.flows.incidents.report import answer_label, first_steps_text, more_steps_text, routing_message
+from bot.flows.incidents.report import (
+    answer_label,
+    first_steps_text,
+    more_steps_text,
+    routing_message,
+)
 from bot.settings import Settings
-
 
 
 class UsageError(Exception):
     """A kind, an answer or a moment that cannot be used: said in one line, exit status 2."""
 
 
-def parse_answers(pairs: list[str], playbook: Playbook) -> dict[str, str]:
+def parse_answers(pairs: list[str], playbook: Playbook, playbooks: dict[str, Playbook] | None = None) -> dict[str, str]:
     """["personal_data=yes", "lost_item=phone", ...] -> {"personal_data": "yes", ...}, checked against the
-    playbook's questions and the answers each takes (yes / no / unknown, or its options)."""
-    steps = {step.id: step for step in playbook.triage}
+    playbook's questions (and, with `playbooks`, those of the kinds the answers may make of it) and the
+    answers each takes (yes / no / unknown, or its options)."""
+    reachable, kinds = [playbook], {playbook.id}
+    for current in reachable:  # the kinds the answers may make of it (its `becomes`, theirs...)
+        for change in current.becomes:
+            if change.kind in (playbooks or {}) and change.kind not in kinds:
+                kinds.add(change.kind)
+                reachable.append(playbooks[change.kind])
+    steps = {step.id: step for other in reversed(reachable) for step in other.triage}
     answers: dict[str, str] = {}
     for pair in pairs:
         question, sep, answer = pair.partition("=")
         if not sep:
             raise UsageError(f"--answer {pair!r}: write ID=yes, ID=no or ID=unknown (or ID=OPTION)")
         if question not in steps:
-            raise UsageError(f"--answer {pair!r}: {playbook.id} asks {', '.join(steps)}")
+            raise UsageError(f"--answer {pair!r}: {playbook.id} asks {', '.join(s.id for s in playbook.triage)}")
         if answer not in steps[question].answers:
             raise UsageError(f"--answer {pair!r}: {question} is answered {', '.join(steps[question].answers)}")
         answers[question] = answer
@@ -70,8 +83,11 @@ def _iso(value: date | datetime | None) -> str | None:
 
 
 def triage_report(content: Content, kind: str, answers: dict[str, str], at: datetime) -> dict[str, Any]:
-    """Everything a reporter of this kind, with these answers, would get at this moment, as data."""
+    """Everything a reporter of this kind, with these answers, would get at this moment, as data. The
+    answers may make it another kind (facts beat labels: the playbooks' `becomes`); that one is reported."""
     incidents = content.incidents
+    reported_as = kind
+    kind = resolved_kind(incidents.playbooks, kind, answers)
     playbook = incidents.playbooks[kind]
     level = severity(playbook, answers, incidents.escalation)
     report = leak_report(playbook, answers, incidents.escalation)
@@ -94,14 +110,15 @@ def triage_report(content: Content, kind: str, answers: dict[str, str], at: date
             "own": contact.own,
         })
     steps = []
-    for step in playbook.triage:
+    remaining = remaining_steps(playbook, answers)
+    for step in [s for s in playbook.triage if s.id in answers or s in remaining]:
         answer = answers.get(step.id)
         advice = step.advice.get(answer, "") if answer else ""
         label = answer_label(content, step, answer) if answer else None
         steps.append({"id": step.id, "question": step.question, "answers": list(step.answers), "answer": answer,
                       "answer_label": label, "advice": advice or None})
     return {
-        "kind": kind, "name": playbook.name, "at": at.isoformat(timespec="minutes"),
+        "kind": kind, "reported_as": reported_as, "name": playbook.name, "at": at.isoformat(timespec="minutes"),
         "answers": answers, "unanswered": [s["id"] for s in steps if s["answer"] is None],
         "severity": level, "roles": list(roles_to_notify(level, answers, incidents.escalation)),
         "do": list(playbook.do), "dont": list(playbook.dont), "triage": steps,
@@ -124,7 +141,9 @@ def triage_text(content: Content, data: dict[str, Any]) -> str:
             parts.append(texts.render("incident.advice", advice=step["advice"]))
     parts.append(data["message"])
     parts.append(texts.render("incident.follow_up", steps=texts.bullets(playbook.follow_up)))
-    header = f"# bot triage {data['kind']} at {data['at']}"
+    header = f"# bot triage {data['reported_as']} at {data['at']}"
+    if data["kind"] != data["reported_as"]:
+        header += f" (handled as {data['kind']} after the answers)"
     if data["unanswered"]:
         header += f" (not answered: {', '.join(data['unanswered'])})"
     return "\n\n".join([header, *parts]) + "\n"
@@ -137,7 +156,8 @@ def cmd_triage(args: argparse.Namespace) -> int:
         if args.kind not in content.incidents.playbooks:
             raise UsageError(f"no kind {args.kind!r}; the kinds are {', '.join(content.incidents.kinds)}")
         playbook = content.incidents.playbooks[args.kind]
-        data = triage_report(content, args.kind, parse_answers(args.answer, playbook), parse_moment(args.at))
+        answers = parse_answers(args.answer, playbook, content.incidents.playbooks)
+        data = triage_report(content, args.kind, answers, parse_moment(args.at))
     except UsageError as exc:
         print(f"bot triage: {exc}", file=sys.stderr)
         return 2

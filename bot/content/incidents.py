@@ -45,6 +45,7 @@ class TriageStep:
     advice: dict[str, str]  # what an answer brings, by answer
     answers: tuple[str, ...] = ANSWERS  # yes / no / unknown, or the question's options
     labels: dict[str, str] = field(default_factory=dict)  # an option's button label, by option
+    unless: tuple[str, ...] = ()  # not asked after one of these answers ("question" or "question=answer")
 
     @property
     def if_yes(self) -> str:
@@ -60,6 +61,14 @@ class TriageStep:
 
 
 @dataclass(frozen=True)
+class KindChange:
+    """Facts beat labels: once every answer of `when` is given, the report is handled as `kind`."""
+
+    kind: str
+    when: tuple[str, ...]  # "question" (answered yes) or "question=answer"
+
+
+@dataclass(frozen=True)
 class Playbook:
     id: str
     name: str
@@ -72,6 +81,7 @@ class Playbook:
     contacts: tuple[str, ...]
     # A leak is presumed to be for an unlawful purpose: the PPC final report is due in 60 days, not 30.
     malicious: bool = False
+    becomes: tuple[KindChange, ...] = ()  # tried in order after each answer
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,7 @@ class AnswerEffect:
     set_to: str = ""  # severity exactly this level (the highest such answer wins)
     roles: tuple[str, ...] = ()  # company roles told in addition to those of the severity
     leak_report: str = ""  # one of schema.LEAK_REPORT, or "" (says nothing about it)
+    contacts: tuple[str, ...] = ()  # contacts this answer adds to any kind's report, shown at once
 
 
 @dataclass(frozen=True)
@@ -180,11 +191,24 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class GeneralSteps:
+    """When the kind is not clear: steps that are safe for any incident, and contacts for any incident."""
+
+    do: tuple[str, ...]
+    contacts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class IncidentContent:
     kinds: tuple[str, ...]  # in the order the chat offers them
     playbooks: dict[str, Playbook]  # by kind, in the same order
     contacts: dict[str, Contact]  # the public ones, then the organisation's own (own=True)
     escalation: Escalation
+    general: GeneralSteps = GeneralSteps((), ())
+    # The company's people are told of a report at once when the classifier was at least this sure of
+    # its kind; otherwise once the reporter confirms the kind or answers one of its questions.
+    notify_confidence: float = 1.0
+    questions: dict[str, str] = field(default_factory=dict)  # triage.yaml's wording, by question
 
     @property
     def own_contacts(self) -> dict[str, Contact]:
@@ -293,8 +317,23 @@ def _contacts_problems(contacts: dict[str, Any], triage: dict[str, Any] | None =
     return problems
 
 
+def _answer_problems(name: str, where: str, conditions: list[str],
+                     triage: dict[str, Any] | None) -> list[ContentProblem]:
+    """Conditions on triage answers ("question" answered yes, or "question=answer") in a playbook."""
+    problems = []
+    for j, condition in enumerate(conditions):
+        question, _, answer = condition.partition("=")
+        if triage is None:
+            continue
+        if question not in triage:
+            problems.append(ContentProblem(name, f"{where}[{j}]", f"no triage question {question!r} in {TRIAGE_FILE}"))
+        elif (answer or "yes") not in answers_of(triage[question]):
+            problems.append(ContentProblem(name, f"{where}[{j}]", f"{question!r} is not answered {answer or 'yes'!r}"))
+    return problems
+
+
 def _playbook_problems(name: str, kind: str, data: dict[str, Any], contact_ids: set[str] | None,
-                       triage: dict[str, Any] | None) -> list[ContentProblem]:
+                       triage: dict[str, Any] | None, kinds: tuple[str, ...] | None = None) -> list[ContentProblem]:
     problems = []
     if data["id"] != kind:
         problems.append(ContentProblem(name, "id", f"is {data['id']} but the file is for {kind}"))
@@ -304,6 +343,18 @@ def _playbook_problems(name: str, kind: str, data: dict[str, Any], contact_ids: 
     triage_ids = [step["id"] for step in data["triage"]]
     if len(set(triage_ids)) != len(triage_ids):
         problems.append(ContentProblem(name, "triage", "a triage question is asked twice"))
+    for j, step in enumerate(data["triage"]):
+        problems.extend(_answer_problems(name, f"triage[{j}].unless", step.get("unless", []), triage))
+    for j, change in enumerate(data.get("becomes", ())):
+        where = f"becomes[{j}]"
+        if kinds is not None and change["kind"] not in kinds:
+            problems.append(ContentProblem(name, f"{where}.kind", f"{change['kind']!r} is not a kind of {POLICY_FILE}"))
+        if change["kind"] == kind:
+            problems.append(ContentProblem(name, f"{where}.kind", "a kind cannot become itself"))
+        problems.extend(_answer_problems(name, f"{where}.when", change["when"], triage))
+        unasked = [c for c in change["when"] if c.partition("=")[0] not in triage_ids]
+        if unasked:
+            problems.append(ContentProblem(name, f"{where}.when", f"{unasked}: not asked in this playbook"))
     for j, step in enumerate(data["triage"]):
         question = (triage or {}).get(step["id"])
         if question is None:
@@ -365,13 +416,24 @@ def read_incidents(content_dir: Path, policy: dict[str, Any] | None,
                 problems.extend(spelling.problems(name, data))
     contact_ids = None if contacts is None else {
         c["id"] for c in [*contacts["contacts"], *contacts.get("own_contacts", ())]}
+    if contact_ids is not None:
+        for qid, question in (triage or {}).items():
+            for key, effect in question.items():
+                for contact in effect.get("contacts", ()) if key.startswith("on_") else ():
+                    if contact not in contact_ids:
+                        problems.append(ContentProblem(TRIAGE_FILE, f"{qid}.{key}.contacts",
+                                                       f"no contact {contact!r} in {CONTACTS_FILE}"))
+        for j, contact in enumerate(policy["general"]["contacts"] if policy else ()):
+            if contact not in contact_ids:
+                problems.append(ContentProblem(POLICY_FILE, f"general.contacts[{j}]",
+                                               f"no contact {contact!r} in {CONTACTS_FILE}"))
     playbook_schema = validator(schema.incident_schema(triage_ids, severities))
     raw_playbooks = {}
     for kind in kinds or ():
         name = playbook_file(kind)
         data = read_valid(content_dir / name, name, playbook_schema, problems)
         if data is not None:
-            problems.extend(_playbook_problems(name, kind, data, contact_ids, triage))
+            problems.extend(_playbook_problems(name, kind, data, contact_ids, triage, kinds))
             if spelling is not None:
                 problems.extend(spelling.problems(name, data))
             raw_playbooks[kind] = data
@@ -383,6 +445,9 @@ def read_incidents(content_dir: Path, policy: dict[str, Any] | None,
         contacts={**{c["id"]: _contact(c, contacts.get("closures", {})) for c in contacts["contacts"]},
                   **{c["id"]: _own_contact(c) for c in contacts.get("own_contacts", ())}},
         escalation=_escalation(policy, triage),
+        general=GeneralSteps(do=tuple(policy["general"]["do"]), contacts=tuple(policy["general"]["contacts"])),
+        notify_confidence=float(policy["notify_confidence"]),
+        questions={qid: q["question"] for qid, q in triage.items()},
     )
 
 
@@ -392,7 +457,7 @@ def _step(step: dict[str, Any], question: dict[str, Any]) -> TriageStep:
     return TriageStep(
         id=step["id"], question=step.get("question", question["question"]),
         advice={key.removeprefix("if_"): value.strip() for key, value in step.items() if key.startswith("if_")},
-        answers=answers_of(question), labels=dict(question.get("options", {})))
+        answers=answers_of(question), labels=dict(question.get("options", {})), unless=tuple(step.get("unless", ())))
 
 
 def _playbook(data: dict[str, Any], questions: dict[str, Any]) -> Playbook:
@@ -401,6 +466,7 @@ def _playbook(data: dict[str, Any], questions: dict[str, Any]) -> Playbook:
         malicious=data["malicious"], do=tuple(data["do"]), dont=tuple(data["dont"]),
         triage=tuple(_step(step, questions[step["id"]]) for step in data["triage"]),
         follow_up=tuple(data["follow_up"]), contacts=tuple(data["contacts"]),
+        becomes=tuple(KindChange(c["kind"], tuple(c["when"])) for c in data.get("becomes", ())),
     )
 
 
@@ -441,7 +507,7 @@ def _effect(data: dict[str, Any]) -> AnswerEffect:
     level = data.get("severity", {})
     return AnswerEffect(raise_by=level.get("raise", 0), at_least=level.get("at_least", ""),
                         set_to=level.get("set", ""), roles=tuple(data.get("roles", ())),
-                        leak_report=data.get("leak_report", ""))
+                        leak_report=data.get("leak_report", ""), contacts=tuple(data.get("contacts", ())))
 
 
 def _escalation(policy: dict[str, Any], questions: dict[str, Any]) -> Escalation:

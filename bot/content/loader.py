@@ -8,7 +8,7 @@ file and the field.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
@@ -166,6 +166,13 @@ class Phrases:
     polite_tails: tuple[str, ...] = ()
     # Words that may follow a choice's number (「3番」).
     number_suffixes: frozenset[str] = frozenset()
+    # The words for the first, second... choice shown (「ひとつめ」).
+    ordinals: tuple[tuple[str, ...], ...] = ()
+    # What people type for an answer, by what it means (yes, no, unknown, done, partial...): a choice
+    # marked with a meaning (Choice.means) is picked by any of its words.
+    accepted: dict[str, tuple[str, ...]] = field(default_factory=dict)  # phrases.yaml `answers`
+    # What ends the local chat (`bot chat`) besides Ctrl-D.
+    quit: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -279,6 +286,25 @@ def _spelling_problems(spelling: Spelling | None, loaded: dict[str, Any]) -> lis
     return problems
 
 
+def _answer_word_problems(phrases: dict, checklist: dict | None,
+                          incidents: IncidentContent | None) -> list[ContentProblem]:
+    """Every answer a question offers has the words people type for it (phrases.yaml answers)."""
+    meanings = set(phrases["answers"])
+    problems = []
+    for i, answer in enumerate((checklist or {}).get("answers", ())):
+        if answer["id"] not in meanings:
+            problems.append(ContentProblem("phrases.yaml", f"answers.{answer['id']}",
+                                           f"missing: the words typed for the self-check answer {answer['label']!r} "
+                                           f"(checklist.yaml answers[{i}])"))
+    options = {a: step.labels[a] for p in (incidents.playbooks.values() if incidents else ())
+               for step in p.triage for a in step.labels}
+    for option, label in options.items():
+        if option not in meanings:
+            problems.append(ContentProblem("phrases.yaml", f"answers.{option}",
+                                           f"missing: the words typed for the option {label!r} ({TRIAGE_FILE})"))
+    return problems
+
+
 SAMPLE_INCIDENT_ID = "INC-20261124-ABCDEF"  # as long as a real one (bot/flows/incidents/records.py)
 BUTTON_MAX = 20  # LINE quick-reply labels hold 20 characters
 
@@ -343,6 +369,8 @@ def _read_content(content_dir: Path) -> tuple[list[ContentProblem], Content | No
     kinds = policy_kinds(policy)
     intents = read_intents(content_dir, kinds, problems)
     incidents = read_incidents(content_dir, policy, problems, spelling=spelling)
+    if phrases is not None:
+        problems.extend(_answer_word_problems(phrases, checklist, incidents))
     if texts is not None and incidents is not None and not problems:
         problems.extend(_first_message_problems(Texts(texts), incidents))
     problems = _unknown_files(content_dir, kinds) + problems
@@ -405,6 +433,9 @@ def _build(checklist: dict, action: dict, texts: dict, phrases: dict, lessons: d
             numbered={k: tuple(v) for k, v in phrases["numbered"].items()},
             polite_tails=tuple(phrases["polite_tails"]),
             number_suffixes=frozenset(phrases["number_suffixes"]),
+            ordinals=tuple(tuple(words) for words in phrases["ordinals"]),
+            accepted={k: tuple(v) for k, v in phrases["answers"].items()},
+            quit=tuple(phrases["quit"]),
         ),
         lessons=lessons,
         intents=intents,

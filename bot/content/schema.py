@@ -121,11 +121,26 @@ TEXTS = {
 
 PHRASES = {
     "type": "object",
-    "required": ["commands", "topics", "numbered", "polite_tails", "number_suffixes"],
+    "required": ["commands", "topics", "numbered", "polite_tails", "number_suffixes", "ordinals", "answers",
+                 "quit"],
     "additionalProperties": False,
     "properties": {
         "polite_tails": _PHRASE_LIST,
         "number_suffixes": _PHRASE_LIST,
+        # What ends the local chat (`bot chat`), besides Ctrl-D.
+        "quit": _PHRASE_LIST,
+        # The words for the first, the second... choice shown.
+        "ordinals": {"type": "array", "minItems": 1, "items": _PHRASE_LIST},
+        # What people type for an answer, by what the answer means (a choice marked with that meaning).
+        "answers": {
+            "type": "object",
+            # yes / no / unknown: every question answered so; new_report / change_kind: a new incident typed
+            # during another's questions. The self-check's answers and the triage options are checked
+            # against checklist.yaml and incidents/triage.yaml (bot/content/loader.py).
+            "required": ["yes", "no", "unknown", "new_report", "change_kind"],
+            "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+            "additionalProperties": _PHRASE_LIST,
+        },
         "numbered": {
             "type": "object",
             "required": ["lesson"],
@@ -134,7 +149,7 @@ PHRASES = {
         "commands": {
             "type": "object",
             "required": ["menu", "cancel", "help", "back", "restart", "progress", "admin", "my_reports",
-                         "all_reports", "incident"],
+                         "all_reports", "incident", "trouble", "withdraw", "closing"],
             "additionalProperties": _PHRASE_LIST,
         },
         "topics": {
@@ -199,12 +214,26 @@ def incident_policy_schema(roles: tuple[str, ...]) -> dict:
     role_list = {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(roles)}}
     return {
         "type": "object",
-        "required": ["kinds", "severities", "roles"],
+        "required": ["kinds", "severities", "roles", "notify_confidence", "general"],
         "additionalProperties": False,
         "properties": {
             "kinds": {"type": "array", "minItems": 1, "uniqueItems": True, "items": _ID},
             "severities": {"type": "array", "minItems": 2, "uniqueItems": True, "items": _ID},
             "roles": {"type": "object", "minProperties": 1, "additionalProperties": role_list},
+            # The company's people are told of a report at once when the classifier was at least this
+            # sure of its kind; otherwise once the reporter confirms the kind or answers a question.
+            "notify_confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            # When the kind is not clear (「なんか変」, わからない at the kinds): steps safe for any incident,
+            # and the contacts for any incident.
+            "general": {
+                "type": "object",
+                "required": ["do", "contacts"],
+                "additionalProperties": False,
+                "properties": {
+                    "do": {"type": "array", "minItems": 2, "maxItems": 6, "items": _STEP},
+                    "contacts": {"type": "array", "minItems": 1, "uniqueItems": True, "items": _ID},
+                },
+            },
         },
     }
 
@@ -242,6 +271,9 @@ def triage_schema(severities: tuple[str, ...] | None, roles: tuple[str, ...]) ->
             # Company roles told in addition to those of the severity.
             "roles": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(roles)}},
             "leak_report": {"enum": list(LEAK_REPORT)},
+            # Contacts this answer adds to any kind's report (whatever the kind lists and its `unless`),
+            # shown at once with whether they answer now (money already sent: the bank, the police).
+            "contacts": {"type": "array", "minItems": 1, "uniqueItems": True, "items": _ID},
         },
     }
     return {
@@ -269,6 +301,9 @@ def triage_schema(severities: tuple[str, ...] | None, roles: tuple[str, ...]) ->
 
 
 _STEP = {"type": "string", "minLength": 4, "maxLength": 120}
+# Triage answers as conditions: "question" (answered yes) or "question=answer".
+_CONDITIONS = {"type": "array", "minItems": 1, "uniqueItems": True,
+               "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*(=[a-z][a-z0-9_]*)?$"}}
 # The steps of the first message (the first URGENT_STEPS of `do`) must fit a phone screen: the whole
 # first message, rendered, at most FIRST_MESSAGE_MAX characters (checked in bot/content/loader.py).
 URGENT_STEPS = 3
@@ -295,7 +330,7 @@ def incident_schema(triage_ids: tuple[str, ...] | None, severities: tuple[str, .
             "do": {"type": "array", "minItems": URGENT_STEPS, "maxItems": 7, "items": _STEP},
             "dont": {"type": "array", "minItems": 2, "maxItems": 5, "items": _STEP},
             "triage": {
-                "type": "array", "minItems": 2, "maxItems": 5,
+                "type": "array", "minItems": 2, "maxItems": 6,
                 "items": {
                     "type": "object",
                     "required": ["id"],
@@ -305,6 +340,9 @@ def incident_schema(triage_ids: tuple[str, ...] | None, severities: tuple[str, .
                         # This kind's own wording of the question (required where triage.yaml says
                         # asked_per_kind: examples that fit this kind).
                         "question": {"type": "string", "minLength": 10, "maxLength": 200},
+                        # Not asked after one of these answers ("question" answered yes, "question=answer"):
+                        # a password is not entered in a mail that was not opened.
+                        "unless": _CONDITIONS,
                     },
                     # The advice an answer brings: if_yes, if_unknown (if_no), or if_<option>;
                     # checked against the question's answers in bot/content/incidents.py.
@@ -315,6 +353,17 @@ def incident_schema(triage_ids: tuple[str, ...] | None, severities: tuple[str, .
             "follow_up": {"type": "array", "minItems": 2, "maxItems": 7,
                           "items": {"type": "string", "minLength": 4, "maxLength": 200}},
             "contacts": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[a-z0-9_]+$"}},
+            # Facts beat labels: once every answer of `when` is given, the report is this other kind (its
+            # first steps at once, then its questions not answered yet). Tried in order after each answer.
+            "becomes": {
+                "type": "array", "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["kind", "when"],
+                    "additionalProperties": False,
+                    "properties": {"kind": _ID, "when": _CONDITIONS},
+                },
+            },
         },
     }
 

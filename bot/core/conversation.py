@@ -46,8 +46,8 @@ class Conversation:
         self.who: ConversationKey = snapshot.who
         self.saved_state: str = record.get("state") or INITIAL_STATE
         self.data: dict[str, Any] = record.get("data") or {}
-        # The choices shown last, as [label, value] pairs, so that a typed "2" or a
-        # typed label can be understood as picking one of them.
+        # The choices shown last, as [label, value] or [label, value, means], so that a typed "2",
+        # a typed label or a word for what a choice means can be understood as picking one of them.
         self.offered: list[list[str]] = record.get("offered") or []
         # The step (its outbox seed) that offered them, and which step's choices reached the screen.
         self.offered_in: str = record.get("offered_in") or ""
@@ -87,7 +87,7 @@ class Conversation:
     def to_record(self, *, now: datetime) -> dict[str, Any]:
         shown = self.out.last_choices()
         if shown is not None:
-            self.offered = [[o.label, o.value] for o in shown.options]
+            self.offered = [[o.label, o.value, o.means] if o.means else [o.label, o.value] for o in shown.options]
             self.offered_in = self.step_seed
         elif self.state != self.saved_state:
             self.offered = []

@@ -63,6 +63,9 @@ NOT_UNDERSTOOD = "not_understood"
 STALE_CHOICE = "stale_choice"
 # stale_choice's argument when the stale choice was typed before its question reached the screen.
 TYPED_EARLY = "typed_early"
+# not_understood's first argument when a number was typed that picks none of the choices shown
+# (the second is how many there are).
+OUT_OF_RANGE = "out_of_range"
 OVERVIEW = "show_progress"
 CORE_TRIGGERS = (START, SHOW_MENU, NOT_UNDERSTOOD, STALE_CHOICE, OVERVIEW)
 
@@ -73,7 +76,7 @@ class IntentRoute:
 
     When the classifier's best intent is one of `intents` (given by the content, e.g.
     every playbook kind) with at least `confidence`, the router fires `trigger` with
-    the intent and, when `with_text`, the text. An `urgent` route is tried before
+    the intent and, when `with_text`, the text and the confidence ("0.87"). An `urgent` route is tried before
     topic phrases: someone in trouble is not sent to a lesson because a word in
     their message names one. With `unsure_trigger`, a message whose likeliest
     intent of the family reaches `unsure_floor` (and is the overall best, or the
@@ -107,6 +110,10 @@ class Flow:
     home: Handler | None = None
     # state -> trigger that receives any typed text as its argument (e.g. a note being written)
     free_text: dict[str, str] = field(default_factory=dict)
+    # state -> trigger that receives typed text that is no choice, command or urgent intent, when it is
+    # not stray (numbers, single characters, short tokens): a remark kept with what the state is about
+    # (a note on a report while its questions are asked). Stray text gets the state's hint instead.
+    remarks: dict[str, str] = field(default_factory=dict)
     # What typed text leads here. Keys name phrase groups in content/phrases.yaml.
     commands: dict[str, str] = field(default_factory=dict)  # whole-message command -> trigger
     topics: dict[str, str] = field(default_factory=dict)  # topic phrase -> trigger (in content order)

@@ -15,6 +15,9 @@ class Choice:
     # What the engine receives back when this choice is picked: "trigger" or
     # "trigger:arg:arg" (see bot.events.Action).
     value: str
+    # What the choice means as an answer: a key of content/phrases.yaml `answers` (yes, no, unknown,
+    # done...), so that typing one of its words (「うん」「やってない」) picks it. Never shown or sent.
+    means: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

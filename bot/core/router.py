@@ -1,19 +1,25 @@
 """Which trigger an event means, in the conversation's current state.
 
 The tables are built once at start-up from what each flow declares it answers
-to (commands, topics, numbered commands, classifier intents, free text); the
-router itself knows no feature. Typed text is tried in this order:
+to (commands, topics, numbered commands, classifier intents, free text, remarks); the
+router itself knows no feature. A typed message is read once (`bot.core.understanding`:
+one `Understanding`), and its readings are tried in this order:
 
-1. one of the choices shown last, by number or label;
+1. one of the choices shown last (by number, label, an accepted word or its place);
 2. a numbered command (「学習 3」);
 3. a whole-message command (メニュー, やめる, 戻る…): the menu when the state has no use for it;
 4. free text a state asks for (a note being written);
-5. a whole-message topic word (「履歴」);
-6. an urgent intent the classifier is sure of (an incident report);
-7. a topic phrase inside the message (「診断したい」);
-8. another intent the classifier is sure enough of;
-9. a plausible but unsure intent family (asks which one);
-10. not understood.
+5. a number that picks no choice: the hint that says which numbers do (never a report);
+6. a whole-message topic word (「履歴」);
+7. an urgent intent the classifier is sure of (an incident report);
+8. a remark, in a state that keeps them, unless the text is stray;
+9. a topic phrase inside the message (「診断したい」);
+10. another intent the classifier is sure enough of;
+11. a plausible but unsure intent family (asks which one);
+12. not understood (the state's hint, and what it waits for again).
+
+Stray text (numbers, single characters, short tokens) is never an incident: the classifier
+gives the incident kinds nothing for it.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ from bot.core.events import Action, EventKind, IncomingEvent
 from bot.core.flow import (
     CORE_TRIGGERS,
     NOT_UNDERSTOOD,
+    OUT_OF_RANGE,
     SHOW_MENU,
     STALE_CHOICE,
     START,
@@ -34,13 +41,7 @@ from bot.core.flow import (
     Flow,
     IntentRoute,
 )
-from bot.core.understanding import (
-    match_command,
-    match_numbered,
-    match_topic,
-    match_topic_word,
-    pick_offered,
-)
+from bot.core.understanding import Reader, Understanding
 
 Route = tuple[str, tuple[str, ...]]
 
@@ -53,13 +54,14 @@ class _IntentFamily:
 
 class Router:
     def __init__(self, *, flows: tuple[Flow, ...], content: Content, machine: Any, classifier: IntentClassifier):
-        self._phrases = content.phrases
         self._classifier = classifier
+        self.read = Reader(content.phrases, classifier)
         self._triggers = {state: frozenset(machine.get_triggers(state)) for state in machine.states}
         missing = [t for t in CORE_TRIGGERS if not any(t in triggers for triggers in self._triggers.values())]
         if missing:
             raise ValueError(f"no flow handles the core trigger(s) {missing}")
         self._free_text = {state: trigger for flow in flows for state, trigger in flow.free_text.items()}
+        self._remarks = {state: trigger for flow in flows for state, trigger in flow.remarks.items()}
         self._commands = self._table(flows, "commands", content.phrases.commands)
         self._topics = self._table(flows, "topics", content.phrases.topics)
         self._numbered = self._table(flows, "numbered", content.phrases.numbered)
@@ -94,39 +96,43 @@ class Router:
             return START, ()
         if event.kind is EventKind.ACTION:
             return self._route_action(state, event.action)
-        picked = pick_offered(event.text, conv.offered, self._phrases)
-        if picked is not None:
+        heard = self.read(event.text, conv.offered)
+        if heard.choice is not None:
             if conv.typed_before_shown(event.sent_at):
                 # Typed before these choices were on screen: meant for the ones before (perhaps shown twice).
                 return STALE_CHOICE, (TYPED_EARLY,)
-            return self._route_action(state, picked)
-        numbered = match_numbered(event.text, self._phrases)
-        if numbered is not None and numbered[0] in self._numbered:
-            return self._numbered[numbered[0]], (str(numbered[1]),)
-        command = match_command(event.text, self._phrases)
-        if command is not None and command in self._commands:
-            trigger = self._commands[command]
+            return self._route_action(state, heard.choice)
+        if heard.numbered is not None and heard.numbered[0] in self._numbered:
+            return self._numbered[heard.numbered[0]], (str(heard.numbered[1]),)
+        if heard.command is not None and heard.command in self._commands:
+            trigger = self._commands[heard.command]
             return (trigger, ()) if self.allowed(state, trigger) else (SHOW_MENU, ())
         if state in self._free_text:
             return self._free_text[state], (event.text,)
-        return self._route_free_text(state, event.text)
+        if heard.number is not None:
+            return NOT_UNDERSTOOD, (OUT_OF_RANGE, str(len(conv.offered)))
+        return self._route_free_text(state, heard)
 
     def _topic(self, state: str, group: str | None) -> Route | None:
         trigger = self._topics.get(group) if group is not None else None
         return (trigger, ()) if trigger is not None and self.allowed(state, trigger) else None
 
-    def _route_free_text(self, state: str, text: str) -> Route:
-        found = self._topic(state, match_topic_word(text, self._phrases))
+    def _route_free_text(self, state: str, heard: Understanding) -> Route:
+        found = self._topic(state, heard.topic_word)
         if found:
             return found
-        prediction = self._classifier.classify(text)
-        found = self._confident(self._urgent, prediction, text)
+        prediction = heard.prediction
+        if prediction is None:
+            return NOT_UNDERSTOOD, ()
+        found = self._confident(self._urgent, prediction, heard.text)
         if found:
             return found
-        found = self._topic(state, match_topic(text, self._phrases))
+        if state in self._remarks and not heard.stray:
+            return self._remarks[state], (heard.text,)
+        found = self._topic(state, heard.topic)
         if found:
             return found
-        found = self._confident(self._other, prediction, text)
+        found = self._confident(self._other, prediction, heard.text)
         if found:
             return found
         for family in self._unsure:
@@ -143,7 +149,7 @@ class Router:
         for family in families:
             route = family.route
             if prediction.intent in family.intents and prediction.confidence >= route.confidence:
-                args = (prediction.intent, text.strip()) if route.with_text else ()
+                args = (prediction.intent, text.strip(), f"{prediction.confidence:.3f}") if route.with_text else ()
                 return route.trigger, args
         return None
 

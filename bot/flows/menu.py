@@ -1,4 +1,4 @@
-"""The main menu and what works from anywhere: menu, help, cancel, not understood.
+"""The main menu and what works from anywhere: menu, help, cancel, closings, not understood.
 
 Its transitions come last when flows are combined: a flow that needs its own
 handling of, say, `cancel` declares it and is matched first.
@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
 from bot.core.flow import (
+    OUT_OF_RANGE,
     TYPED_EARLY,
     Flow,
     IntentRoute,
@@ -52,9 +53,19 @@ async def cancelled(conv: Conversation, *_: str) -> None:
     await send_menu(conv)
 
 
-async def not_understood(conv: Conversation, *_: str) -> None:
-    key = hint_key(conv) or "menu.not_understood"
-    conv.out.text(conv.text(key))
+async def not_understood(conv: Conversation, *args: str) -> None:
+    """The state's hint, then what it waits for again. A number that picks none of the choices
+    shown is told which numbers do (「1〜4の番号で答えてください」)."""
+    if len(args) == 2 and args[0] == OUT_OF_RANGE and args[1].isdigit() and int(args[1]) > 0:
+        conv.out.text(conv.text("menu.number_range", count=int(args[1])))
+    else:
+        conv.out.text(conv.text(hint_key(conv) or "menu.not_understood"))
+    await reprompt(conv)
+
+
+async def closing(conv: Conversation, *_: str) -> None:
+    """ありがとう, 了解, bye: a short polite answer, then what the state waits for (the menu when idle)."""
+    conv.out.text(conv.text("menu.closing"))
     await reprompt(conv)
 
 
@@ -74,12 +85,15 @@ FLOW = Flow(
         {"trigger": "show_progress", "source": "*", "dest": MENU, "after": on(send_overview)},
         {"trigger": "cancel", "source": "*", "dest": MENU, "after": on(cancelled)},
         {"trigger": "not_understood", "source": "*", "dest": None, "after": on(not_understood)},
+        {"trigger": "closing", "source": "*", "dest": None, "after": on(closing)},
         {"trigger": "stale_choice", "source": "*", "dest": None, "after": on(stale_choice)},
     ),
     reprompts={MENU: send_menu},
     hints={MENU: "menu.not_understood"},
     menu_entries=help_entry,
-    commands={"menu": "show_menu", "cancel": "cancel", "help": "show_help", "progress": "show_progress"},
-    intents=(IntentRoute(intents=lambda content: ("help",), trigger="show_help", confidence=0.5),),
+    commands={"menu": "show_menu", "cancel": "cancel", "help": "show_help", "progress": "show_progress",
+              "closing": "closing"},
+    intents=(IntentRoute(intents=lambda content: ("help",), trigger="show_help", confidence=0.5),
+             IntentRoute(intents=lambda content: ("closing",), trigger="closing", confidence=0.5)),
     idle_states=(MENU,),
 )

@@ -22,6 +22,7 @@ from bot.content.incidents import (
     Hours,
     Playbook,
     TimeRange,
+    TriageStep,
 )
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
@@ -183,6 +184,33 @@ def roles_to_notify(level: str, answers: dict[str, str], rules: Escalation) -> t
     return tuple(roles)
 
 
+def resolved_kind(playbooks: dict[str, Playbook], kind: str, answers: dict[str, str]) -> str:
+    """Facts beat labels: the kind these answers make of a report of `kind` (each playbook's `becomes`
+    rules, followed until none applies; a rule leading back to a kind already passed is not taken)."""
+    seen = {kind}
+    while True:
+        following = next((change.kind for change in playbooks[kind].becomes if change.kind in playbooks
+                          and all(holds(c, answers) for c in change.when)), None)
+        if following is None or following in seen:
+            return kind
+        seen.add(following)
+        kind = following
+
+
+def remaining_steps(playbook: Playbook, answers: dict[str, str]) -> list[TriageStep]:
+    """The playbook's questions not answered yet and not ruled out by an answer (their `unless`)."""
+    return [step for step in playbook.triage
+            if step.id not in answers and not any(holds(c, answers) for c in step.unless)]
+
+
+def answer_contacts(answers: dict[str, str], rules: Escalation) -> tuple[str, ...]:
+    """The contacts the answers add to the report (in the order of the questions), each once."""
+    found: list[str] = []
+    for effect in _effects(answers, rules):
+        found += [c for c in effect.contacts if c not in found]
+    return tuple(found)
+
+
 def holds(condition: str, answers: dict[str, str]) -> bool:
     """A contact's condition: "question" (answered yes) or "question=answer"."""
     question, _, answer = condition.partition("=")
@@ -191,18 +219,23 @@ def holds(condition: str, answers: dict[str, str]) -> bool:
 
 def route_contacts(playbook: Playbook, answers: dict[str, str], contacts: dict[str, Contact],
                    rules: Escalation | None = None) -> list[Contact]:
-    """The contacts for this case: emergencies first, then the playbook's in its order, then the others
-    whose condition holds.
+    """The contacts for this case: emergencies first, then those an answer added (money already sent: the
+    bank), then the playbook's in its order, then the others whose condition holds.
 
     A contact without a condition is routed when the playbook lists it. A conditional one (when_yes,
     when_leak_report) is routed when its condition holds and the playbook lists it or it is for this
     kind (no for_kinds: any kind), and whatever the answers for the kinds in its always_for. A contact
     is not routed (emergencies aside) after one of its `unless` answers: it does not fit the case.
     when_leak_report holds when the 個人情報保護委員会 clock is shown (reporting required, or to be
-    checked): it needs the escalation rules."""
+    checked): it needs the escalation rules. With them, a contact an answer adds (triage.yaml `contacts`:
+    money already sent adds the bank and the police) is routed whatever the kind and its `unless`."""
     clock = rules is not None and leak_report(playbook, answers, rules).status in (REQUIRED, CHECK)
+    added = answer_contacts(answers, rules) if rules is not None else ()
     chosen: list[Contact] = []
     for contact in contacts.values():
+        if contact.id in added and not contact.emergency:
+            chosen.append(contact)
+            continue
         triggered = (any(holds(c, answers) for c in contact.when_yes) or (contact.when_leak_report and clock)
                      or playbook.id in contact.always_for)
         if contact.emergency:
@@ -218,7 +251,8 @@ def route_contacts(playbook: Playbook, answers: dict[str, str], contacts: dict[s
         elif contact.conditional and triggered and (listed or for_kind):
             chosen.append(contact)
     order = {c: i for i, c in enumerate(playbook.contacts)}
-    return sorted(chosen, key=lambda c: (not c.emergency, order.get(c.id, len(order))))
+    first = {c: i for i, c in enumerate(added)}
+    return sorted(chosen, key=lambda c: (not c.emergency, first.get(c.id, len(first)), order.get(c.id, len(order))))
 
 
 # --- 個人情報保護委員会 漏えい等報告 -------------------------------------------------------

@@ -19,7 +19,8 @@ import redis.asyncio as aioredis
 from bot.store.conversations import Precondition, StoreOp
 from bot.store.keys import ConversationKey, Keys
 
-STATUSES = ("received", "in_progress", "done")  # 受付 / 対応中 / 完了
+STATUSES = ("received", "in_progress", "done")  # 受付 / 対応中 / 完了: what a responsible person sets
+WITHDRAWN = "withdrawn"  # 取り消し: the reporter took it back (a false alarm)
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
@@ -35,6 +36,9 @@ class Incident:
     severity: str = ""
     answers: dict[str, str] = field(default_factory=dict)
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    # Whether the company's responsible people were told of it (only once it was plausible: README,
+    # "Nobody is paged by accident"); if so, they are told when it is withdrawn.
+    told: bool = False
 
 
 def new_incident_id(now: datetime) -> str:
@@ -68,7 +72,7 @@ class IncidentStore:
                 "kind", incident.kind, "reporter", json.dumps([who.platform, who.workspace, who.user]),
                 "reporter_name", incident.reporter_name, "description", incident.description,
                 "reported_at", incident.reported_at, "status", incident.status, "severity", incident.severity,
-                "answers", json.dumps(incident.answers, ensure_ascii=False))),
+                "answers", json.dumps(incident.answers, ensure_ascii=False), "told", "1" if incident.told else "")),
             StoreOp("ZADD", self.keys.incidents_of_workspace(who.platform, who.workspace), (score, incident.id)),
             StoreOp("ZADD", self.keys.incidents_by(who), (score, incident.id)),
             self._event(incident.id, at, "received", incident.reporter_name),
@@ -87,6 +91,18 @@ class IncidentStore:
             raise ValueError(f"unknown status {status!r}")
         return [StoreOp("HSET", self.keys.incident(incident_id), ("status", status)),
                 self._event(incident_id, at, status, by)]
+
+    def mark_told(self, incident_id: str) -> list[StoreOp]:
+        return [StoreOp("HSET", self.keys.incident(incident_id), ("told", "1"))]
+
+    def change_kind(self, incident_id: str, kind: str, at: datetime, by: str, text: str) -> list[StoreOp]:
+        """The facts given show it is another kind of incident (`text`: which, for the timeline)."""
+        return [StoreOp("HSET", self.keys.incident(incident_id), ("kind", kind)),
+                self._event(incident_id, at, "kind_changed", by, text)]
+
+    def withdraw(self, incident_id: str, at: datetime, by: str) -> list[StoreOp]:
+        return [StoreOp("HSET", self.keys.incident(incident_id), ("status", WITHDRAWN)),
+                self._event(incident_id, at, WITHDRAWN, by)]
 
     def status_unchanged(self, incident: Incident) -> Precondition:
         """The status must still be the one the step read (another admin's change re-runs the step)."""
@@ -110,6 +126,7 @@ class IncidentStore:
             reported_at=data["reported_at"], status=data.get("status", "received"),
             severity=data.get("severity", ""), answers=json.loads(data.get("answers") or "{}"),
             timeline=[json.loads(entry) for entry in timeline],
+            told=data.get("told", "1") == "1",  # a report from before the field was told at once
         )
 
     async def _load_many(self, ids: list[bytes]) -> list[Incident]:

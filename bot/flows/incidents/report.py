@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.content.incidents import Contact, Playbook, TriageStep
+from bot.content.incidents import Contact, GeneralSteps, Playbook, TriageStep
 from bot.content.loader import Content, Texts
 from bot.content.schema import URGENT_STEPS
 from bot.core.conversation import Conversation
@@ -40,6 +40,17 @@ def first_steps_text(texts: Texts, playbook: Playbook, incident_id: str) -> str:
     """The first message: the most urgent steps only, with the report's number."""
     return texts.render("incident.first_steps", name=playbook.name, do=texts.numbered(playbook.do[:URGENT_STEPS]),
                         id=incident_id)
+
+
+def steps_now_text(texts: Texts, playbook: Playbook) -> str:
+    """A kind's most urgent steps before it has a report of its own (another incident typed during a
+    report's questions)."""
+    return texts.render("incident.first_steps_now", name=playbook.name, do=texts.numbered(playbook.do[:URGENT_STEPS]))
+
+
+def general_steps_text(texts: Texts, general: GeneralSteps) -> str:
+    """When the kind is not clear: the steps that are safe whatever happened."""
+    return texts.render("incident.general", do=texts.numbered(general.do))
 
 
 def more_steps_text(texts: Texts, playbook: Playbook) -> str:
@@ -150,6 +161,17 @@ async def routing_text(conv: Conversation, playbook: Playbook, answers: dict[str
     return routing_message(conv.content, playbook, answers, level, now, org.outside if org else None)
 
 
+async def contacts_now_text(conv: Conversation, heading: str, contact_ids: tuple[str, ...], now: datetime) -> str:
+    """Some contacts at once, each with whether it answers right now (money already sent: the bank and
+    the police; when the kind is not clear: the contacts for any incident)."""
+    org = await organisations(conv).for_workspace(conv.who.platform, conv.who.workspace)
+    contacts = conv.content.incidents.contacts
+    blocks = [conv.text(heading, time=moment_text(conv.content, now, now=now))]
+    blocks += [contact_text(conv.content, contacts[c], now, org.outside if org else None)
+               for c in contact_ids if c in contacts]
+    return "\n\n".join(blocks)
+
+
 def answer_label(content: Content, step: TriageStep | None, answer: str) -> str:
     """はい / いいえ / わからない, or the label of the option picked."""
     if step is not None and step.has_options:
@@ -157,10 +179,19 @@ def answer_label(content: Content, step: TriageStep | None, answer: str) -> str:
     return content.texts.render(f"incident.answer_{answer}")
 
 
+def _asked(content: Content, playbook: Playbook, question: str) -> TriageStep | None:
+    """The question as this playbook asked it, else as another did (answered before the kind changed)."""
+    for candidate in (playbook, *content.incidents.playbooks.values()):
+        step = next((s for s in candidate.triage if s.id == question), None)
+        if step is not None:
+            return step
+    return None
+
+
 def incident_card(conv: Conversation, incident: Incident) -> Card:
     playbook = conv.content.incidents.playbooks[incident.kind]
-    steps = {s.id: s for s in playbook.triage}
-    answers = [Field(steps[k].question if k in steps else k, answer_label(conv.content, steps.get(k), v))
+    steps = {k: _asked(conv.content, playbook, k) for k in incident.answers}
+    answers = [Field(steps[k].question if steps[k] else k, answer_label(conv.content, steps[k], v))
                for k, v in incident.answers.items()]
     level = incident.severity or playbook.severity
     return Card(
@@ -180,8 +211,9 @@ def incident_card(conv: Conversation, incident: Incident) -> Card:
 
 
 async def notify_roles(conv: Conversation, incident: Incident, roles: tuple[str, ...], *,
-                       update: bool) -> str | None:
-    """Send the card to the organisation's people in these roles.
+                       update: bool = False, heading: str = "", actions: bool = True, **params: str) -> str | None:
+    """Send the card to the organisation's people in these roles, under `heading` (a texts.yaml key,
+    given name and id and `params`; by default incident.notice_new, or incident.notice_update).
 
     Returns the roles told ('' when nobody but the reporter is registered for them), or
     None when the workspace has no organisation set up.
@@ -199,8 +231,8 @@ async def notify_roles(conv: Conversation, incident: Incident, roles: tuple[str,
                 recipients.append(person)
             if conv.text(f"role.{role}") not in labels:
                 labels.append(conv.text(f"role.{role}"))
-    heading = conv.text("incident.notice_update" if update else "incident.notice_new",
-                        name=incident.reporter_name, id=incident.id)
+    key = heading or ("incident.notice_update" if update else "incident.notice_new")
+    heading = conv.text(key, name=incident.reporter_name, id=incident.id, **params)
     card = incident_card(conv, incident)
     buttons = Choices(conv.text("incident.notice_prompt"), (
         Choice(conv.text("incident.to_in_progress"), action_value("incident_status", incident.id, "in_progress")),
@@ -208,5 +240,5 @@ async def notify_roles(conv: Conversation, incident: Incident, roles: tuple[str,
         Choice(conv.text("incident.details"), action_value("incident_view", incident.id)),
     ))
     for person in recipients:
-        conv.out.notice(person, [Text(heading), card, buttons])
+        conv.out.notice(person, [Text(heading), card, buttons] if actions else [Text(heading), card])
     return conv.content.texts.join(labels)

@@ -104,7 +104,9 @@ async def ask_current(conv: Conversation) -> None:
     conv.out.add(Progress(item.no, len(checklist.items), checklist.category_of(item.no).name))
     conv.out.choices(
         "\n".join(lines),
-        [Choice(option.label, action_value("answer", item.no, i)) for i, option in enumerate(checklist.answers)],
+        # Each answer also by the words people type for it (content/phrases.yaml answers: 「やってない」「一部」).
+        [Choice(option.label, action_value("answer", item.no, i), means=option.id)
+         for i, option in enumerate(checklist.answers)],
     )
 
 
