@@ -141,6 +141,7 @@ async def test_ransomware_typed_during_phishing_triage_gets_its_first_aid_and_a_
     new = await incidents.load(ransomware)
     assert new.kind == "ransomware" and new.description == RANSOMWARE_TYPED
     assert "yamadaさんから緊急相談がありました" in notice_text(filed)  # confirmed by the reporter: told
+    assert RANSOMWARE_TYPED in notice_text(filed)
     assert "状況の確認 1/" in question(filed).prompt and "個人情報" in question(filed).prompt
     old = await incidents.load(phishing)
     assert old.kind == "phishing" and not any(e.get("text") == RANSOMWARE_TYPED for e in old.timeline)
@@ -200,6 +201,7 @@ async def test_a_sure_report_tells_the_lead_at_once(chat, org, engine):
     assert engine.classifier.classify(typed).confidence >= engine.content.incidents.notify_confidence
     first = await chat.send(typed)
     assert {n.to.id for n in notices(first)} == {"soumu", "shacho"}  # critical: the executive too
+    assert "ファイルが暗号化された" in notice_text(first)  # what the reporter wrote, on the card
     assert "間違いだったときは「取り消し」と送ってください" in render_replies(first)
 
 

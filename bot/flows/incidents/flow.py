@@ -172,9 +172,11 @@ def _plausible(conv: Conversation, description: str, confidence: str) -> bool:
         return False
 
 
-async def _tell(conv: Conversation, draft: dict[str, Any], *, heading: str = "", **params: str) -> str | None:
-    """Tell the company's people in the roles for the report as it stands; remember they were told."""
-    incident = await _incident_now(conv, draft)
+async def _tell(conv: Conversation, draft: dict[str, Any], *, created: Incident | None = None, heading: str = "",
+                **params: str) -> str | None:
+    """Tell the company's people in the roles for the report as it stands (`created`: its record, made in
+    this step); remember they were told."""
+    incident = await _incident_now(conv, draft, created)
     rules = conv.content.incidents.escalation
     told = await notify_roles(conv, incident, roles_to_notify(incident.severity, draft["answers"], rules),
                               update=draft["told"], heading=heading, **params)
@@ -184,13 +186,14 @@ async def _tell(conv: Conversation, draft: dict[str, Any], *, heading: str = "",
     return told
 
 
-async def _incident_now(conv: Conversation, draft: dict[str, Any]) -> Incident:
-    """The report as this step leaves it (its record as stored, with this step's kind, answers, severity)."""
+async def _incident_now(conv: Conversation, draft: dict[str, Any], created: Incident | None = None) -> Incident:
+    """The report as this step leaves it (its record as stored, or as created in this step, with this step's
+    kind, answers and severity)."""
     playbook = _playbooks(conv)[draft["kind"]]
     now = conv.services.clock()
-    incident = await _incidents(conv).load(draft["id"]) or Incident(
+    incident = created or await _incidents(conv).load(draft["id"]) or Incident(
         id=draft["id"], kind=playbook.id, reporter=conv.who, reporter_name=_reporter_name(conv),
-        description=draft.get("description", ""), reported_at=now.isoformat(timespec="seconds"))
+        description="", reported_at=now.isoformat(timespec="seconds"))
     incident.kind, incident.answers = playbook.id, dict(draft["answers"])
     incident.severity = severity(playbook, draft["answers"], conv.content.incidents.escalation)
     return incident
@@ -251,7 +254,7 @@ async def _open(conv: Conversation, kind: str, description: str, *, plausible: b
     else:
         conv.out.text(first_steps_text(conv.content.texts, playbook, incident.id))
     if plausible:
-        _say_told(conv, await _tell(conv, draft), "incident.told_withdraw")
+        _say_told(conv, await _tell(conv, draft, created=incident), "incident.told_withdraw")
     elif await organisations(conv).for_workspace(conv.who.platform, conv.who.workspace) is None:
         conv.out.text(conv.text("incident.no_org"))
     else:
