@@ -8,6 +8,7 @@ from bot.core.replies import Choices, Notice, Recipient, Text
 from bot.flows.incidents.records import IncidentStore
 from bot.flows.org.store import OrgStore
 from tests.support.cli import run
+from tests.support.admins import make_admin
 from tests.support.replies import render_replies
 
 
@@ -140,6 +141,7 @@ async def test_a_threat_to_life_says_110_first(chat, org):
 
 
 async def test_admin_conversation_sets_up_the_organisation(engine):
+    await make_admin(engine, "soumu")
     admin = LocalChat(engine, user="soumu")
     assert "会社（組織）の名前を送ってください" in render_replies(await admin.send("管理"))
     await admin.send("鈴木工務店")
@@ -149,7 +151,7 @@ async def test_admin_conversation_sets_up_the_organisation(engine):
     org = await OrgStore(engine.store.client, engine.store.keys).for_workspace("local", "local")
     assert org.name == "鈴木工務店" and org.reach("security_lead")[0].id == "soumu"
     outsider = LocalChat(engine, user="intruder")
-    assert "登録された担当者だけ" in render_replies(await outsider.send("管理"))
+    assert "管理者だけが使えます" in render_replies(await outsider.send("管理"))
 
 
 def test_bot_classify_prints_intent_and_confidence(tmp_path):
@@ -204,6 +206,8 @@ async def test_a_lead_on_line_may_act_on_a_report_made_in_the_local_chat(engine,
 
 async def test_a_stale_name_prompt_cannot_replace_the_organisation(engine):
     mallory, boss = LocalChat(engine, user="mallory"), LocalChat(engine, user="boss")
+    await make_admin(engine, "mallory")
+    await make_admin(engine, "boss")
     await mallory.send("管理")  # the name prompt stays open
     await boss.send("管理")
     await boss.send("山田商事")
@@ -220,7 +224,7 @@ async def test_an_organisation_with_only_a_channel_is_not_open_to_everyone(engin
     org = await orgs.create("チャンネルだけ商事")
     await orgs.bind(org, "local", "local")
     await orgs.add_contact(org, "security_lead", Recipient("local", "local", "channel", "C0SEC", "情報セキュリティ責任者"))
-    assert "登録された担当者だけ" in render_replies(await LocalChat(engine, user="anyone").send("管理"))
+    assert "管理者だけが使えます" in render_replies(await LocalChat(engine, user="anyone").send("管理"))
 
 
 @pytest.mark.parametrize("text", ["パソコンが変です", "お客さんの情報がやばいかも", "ネットがおかしい"])

@@ -6,16 +6,17 @@ import uuid
 
 from bot.adapters.local import LocalChat, render_replies
 from bot.adapters.slack.adapter import _channels_in
-from bot.core.events import CAN_POST_TO_CHANNELS, EventKind, IncomingEvent
+from bot.core.events import CAN_POST_TO_CHANNELS, PLATFORM_ADMIN, EventKind, IncomingEvent
 from bot.flows.org.store import OrgStore
 from bot.store.keys import ConversationKey
+from tests.support.admins import make_admin
 
 WHO = ConversationKey("slack", "T0ORG", "U0LEAD")
 
 
 def _said(who: ConversationKey, text: str, *, channels: tuple[str, ...] = ()) -> IncomingEvent:
     return IncomingEvent(who=who, kind=EventKind.MESSAGE, text=text, event_id=uuid.uuid4().hex,
-                         channels=channels, capabilities=frozenset({CAN_POST_TO_CHANNELS}))
+                         channels=channels, capabilities=frozenset({CAN_POST_TO_CHANNELS, PLATFORM_ADMIN}))
 
 
 async def test_a_channel_named_in_the_message_is_registered_for_the_role(engine, store):
@@ -35,6 +36,7 @@ async def test_a_channel_named_in_the_message_is_registered_for_the_role(engine,
 
 
 async def test_a_platform_without_channels_is_not_offered_one(engine):
+    await make_admin(engine, "soumu")
     admin = LocalChat(engine, user="soumu")
     await admin.send("管理")
     await admin.send("山田商事")

@@ -8,6 +8,7 @@ from bot.adapters.local import LocalChat
 from bot.content.schema import FIRST_MESSAGE_MAX
 from bot.core.replies import Choices, Recipient, Text
 from bot.flows.org.store import OrgStore
+from tests.support.admins import make_admin
 from tests.support.replies import render_replies
 
 
@@ -162,6 +163,7 @@ def test_the_still_spreading_question_has_examples_of_its_own_kind(content):
 
 
 async def test_the_organisation_registers_its_outside_contacts_in_the_chat(engine):
+    await make_admin(engine, "soumu")
     admin = LocalChat(engine, user="soumu")
     await admin.send("管理")
     await admin.send("鈴木工務店")
@@ -179,7 +181,7 @@ async def test_the_organisation_registers_its_outside_contacts_in_the_chat(engin
     assert "■ 自社のITベンダー・保守業者\n（未登録）" in routed
     outsider = LocalChat(engine, user="intruder")
     refused = render_replies(await outsider.click("admin_outside:it_vendor"))
-    assert "登録された担当者だけ" in refused
+    assert "管理者だけが使えます" in refused
 
 
 async def test_the_first_reply_still_tells_the_company_at_once(chat, engine):

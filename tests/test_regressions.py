@@ -18,6 +18,7 @@ from bot.flows.org.store import OrgStore
 from bot.runtime.startup import build_engine
 from bot.store.conversations import Store
 from bot.store.keys import ConversationKey, Keys
+from tests.support.admins import make_admin
 
 WHO = ConversationKey("local", "w", "cancel-me")
 
@@ -89,6 +90,8 @@ async def test_issue_two_admins_registering_at_the_same_moment_lost_one(content,
         lead, boss = ConversationKey("local", "w", "lead"), ConversationKey("local", "w", "boss")
         await org_store.add_contact(org, "security_lead", Recipient("local", "w", "user", "lead"))
         await org_store.add_contact(org, "executive", Recipient("local", "w", "user", "boss"))
+        for who in (lead, boss):
+            await make_admin(engines[0], who.user, workspace="w")
         barrier = asyncio.Barrier(2)
         for client in clients:
             client.barrier = barrier
@@ -112,6 +115,8 @@ async def test_issue_two_people_creating_the_organisation_at_once_made_two(conte
         engines = [build_engine(content=content, store=Store(client, Keys(key_prefix)), clock=clock)
                    for client in clients]
         first, second = ConversationKey("local", "w2", "a"), ConversationKey("local", "w2", "b")
+        for who in (first, second):  # two administrators
+            await make_admin(engines[0], who.user, workspace="w2")
         for engine, who in zip(engines, (first, second)):
             await engine.handle(IncomingEvent.message(who, "管理", event_id=f"m-{who.user}"))
         barrier = asyncio.Barrier(2)

@@ -21,6 +21,7 @@ import pytest
 from bot.adapters.local import LocalChat
 from bot.core.replies import Notice, Recipient
 from bot.flows.org.store import OrgStore
+from tests.support.admins import make_admin
 from tests.support.replies import render_replies
 
 STRAY = ([str(n) for n in range(100)]
@@ -162,11 +163,13 @@ async def test_stray_input_in_every_state_creates_no_incident_and_tells_nobody(e
     await chat.send("やめる")
 
     lead = LocalChat(engine, user="soumu")
+    await make_admin(engine, "soumu")  # administrators are proven (tests/test_admins.py)
     await lead.send("管理")
     await typist.check(lead, "admin: the roles")
     await lead.click("admin_channel:security_lead")
     await typist.check(lead, "admin: a channel to register")
     newcomer = LocalChat(engine, user="sato", workspace="elsewhere")
+    await make_admin(engine, "sato", workspace="elsewhere")
     assert "会社（組織）の名前を送ってください" in render_replies(await newcomer.send("管理"))
     await typist.check(newcomer, "admin: the organisation's name")
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import datetime, timezone
 
 from bot.content.loader import Texts, load_content
 from bot.core.replies import Recipient
+from bot.flows.org.admins import DEFAULT_CODE_HOURS, Administrators
 from bot.flows.org.store import ROLES, Organisation, OrgStore
+from bot.store.keys import ConversationKey
 from bot.runtime.startup import open_store
 from bot.settings import ConfigError, Settings
 
@@ -43,6 +46,20 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
     show = sub.add_parser("show", help="print the organisation of a workspace")
     workspace_args(show)
+
+    invite = sub.add_parser("invite", help="a one-time code that makes whoever types it in the chat an "
+                                           "administrator of the workspace (shown once, stored hashed)")
+    workspace_args(invite)
+    invite.add_argument("--role", choices=sorted(ROLES),
+                        help="also register the person for this role (e.g. security_lead)")
+    invite.add_argument("--hours", type=float, default=DEFAULT_CODE_HOURS,
+                        help=f"how long the code works (default {DEFAULT_CODE_HOURS})")
+
+    for name, what in (("add-admin", "make a user an administrator of the workspace"),
+                       ("remove-admin", "take a user's administrator rights away")):
+        admin = sub.add_parser(name, help=what)
+        workspace_args(admin)
+        admin.add_argument("--user", required=True, help="a user id (Slack U…, LINE U…, or a local user name)")
     org.set_defaults(func=run)
 
 
@@ -61,6 +78,24 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
     texts = content.texts
     async with open_store(settings) as store:
         orgs = OrgStore(store.client, store.keys)
+        admins = Administrators(store.client, store.keys)
+        if args.org_command == "invite":
+            if args.hours <= 0:
+                raise ConfigError("--hours must be more than 0")
+            code = await admins.create_invite(args.platform, args.workspace, role=args.role or "",
+                                              now=datetime.now(timezone.utc), hours=args.hours)
+            role = f", registered as {args.role}" if args.role else ""
+            command = content.phrases.commands["invite_code"][0]
+            return (f"{code}\n  one-time administrator code for {args.platform} {args.workspace}{role}; "
+                    f"valid for {args.hours:g} hours, once.\n  The person sends {command} in the chat, then the code.")
+        if args.org_command in ("add-admin", "remove-admin"):
+            who = ConversationKey(args.platform, args.workspace, args.user)
+            if args.org_command == "add-admin":
+                await admins.apply([admins.add_op(who)])
+            else:
+                await admins.apply([admins.remove_op(args.platform, args.workspace, args.user)])
+            listed = await admins.listed(args.platform, args.workspace)
+            return f"administrators of {args.platform} {args.workspace}: {', '.join(listed) or '(none)'}"
         if args.org_command == "create":
             if await orgs.for_workspace(args.platform, args.workspace):
                 raise ConfigError(f"{args.platform} {args.workspace} already belongs to an organisation")
@@ -88,7 +123,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
             kind, target = ("user", args.user) if args.user else ("channel", args.channel)
             await orgs.add_contact(org, args.role, Recipient(
                 platform=args.platform, workspace=args.workspace, kind=kind, id=target, label=texts["role." + args.role]))
-        return describe(org, texts)
+        listed = await admins.listed(args.platform, args.workspace)
+        return describe(org, texts) + f"\n  administrators: {', '.join(listed) or '(none listed)'}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -232,7 +232,6 @@ REQUIRED_TEXTS: dict[str, frozenset[str]] = {
     "admin.nobody": _NONE,
     "admin.exists": _NONE,
     "admin.summary": _p("name", "rows"),
-    "admin.not_allowed": _NONE,
     "admin.ask_name": _NONE,
     "admin.incidents": _NONE,
     "admin.roles_prompt": _NONE,
@@ -313,3 +312,25 @@ REQUIRED_TEXTS: dict[str, frozenset[str]] = {
     "error.busy": _NONE,
     "error.unexpected": _NONE,
 }
+
+# 組織設定: who is an administrator, and the people's data (bot/flows/org/).
+REQUIRED_TEXTS.update({
+    "admin.not_admin": _p("how"),
+    "admin.how_platform": _NONE,
+    "admin.enter_code": _NONE,
+    "admin.ask_code": _NONE,
+    "admin.not_a_code": _NONE,
+    "admin.code_invalid": _NONE,
+    "admin.already": _NONE,
+    "admin.welcome": _NONE,
+    "admin.people": _NONE,
+    "admin.people_list": _p("rows", "platform"),
+    "admin.people_none": _NONE,
+    "admin.people_platform": _NONE,
+    "admin.invite": _NONE,
+    "admin.invite_made": _p("code", "hours"),
+    "admin.remove": _p("name"),
+    "admin.removed": _p("name"),
+    "admin.remove_self": _NONE,
+    "admin.not_listed": _NONE,
+})

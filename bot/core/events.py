@@ -10,6 +10,12 @@ from bot.store.keys import ConversationKey
 
 # The platform can post to shared channels, so a channel can be registered to receive reports.
 CAN_POST_TO_CHANNELS = "channels"
+# The platform itself says this person administers the workspace (a Slack workspace owner or admin,
+# or whoever installed the app there). Set only by an adapter after asking the platform, never taken
+# from what the person sent.
+PLATFORM_ADMIN = "platform_admin"
+# The platform can say who administers a workspace (so PLATFORM_ADMIN is looked up for everyone).
+KNOWS_ADMINS = "knows_admins"
 # What a person types in one message; longer text is cut (silently: no one types more), so that
 # one message never costs the classifier and the flows more than a few milliseconds.
 MAX_TEXT_CHARS = 2000

@@ -149,3 +149,17 @@ class Keys:
 
     def incidents_by(self, who: ConversationKey) -> str:
         return self._person("incidents-by", who)
+
+    # --- who administers a workspace, and the people's data -------------------------------------
+
+    def administrators(self, platform: str, workspace: str) -> str:
+        """The people proven to administer a workspace (a set of user ids, in the tenant's slot)."""
+        return f"{self.prefix}:{tenant_tag(platform, workspace)}:admins"
+
+    def invite(self, platform: str, workspace: str, digest: str) -> str:
+        """A one-time administrator code, by the SHA-256 of the code (never the code itself)."""
+        return f"{self.prefix}:{tenant_tag(platform, workspace)}:invite:{_part(digest)}"
+
+    def platform_role(self, who: ConversationKey) -> str:
+        """What the platform says the person is (e.g. a Slack workspace admin), cached for minutes."""
+        return self._person("platform-role", who)

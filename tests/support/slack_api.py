@@ -59,7 +59,8 @@ class PostFaults:
 class FakeSlack(RecordingServer):
     """`calls(name)` and `fail_next(name, ...)` take a method name ("chat.postMessage").
 
-    A test fills `users` ({user id: display name} for users.info; others are user_not_found)
+    A test fills `users` ({user id: display name} for users.info; others are user_not_found),
+    `admins` (user ids users.info calls workspace admins: is_admin) and `owners` (is_owner),
     and, for an OAuth install, `oauth_clients` ({client id: secret}) and `oauth_codes` ({code:
     team id}); it reads `uploads` ({file id: bytes} posted to the upload URL)."""
 
@@ -68,6 +69,8 @@ class FakeSlack(RecordingServer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.users: dict[str, str] = {}
+        self.admins: set[str] = set()
+        self.owners: set[str] = set()
         self.uploads: dict[str, bytes] = {}
         self.oauth_clients: dict[str, str] = {}
         self.oauth_codes: dict[str, str] = {}
@@ -163,6 +166,8 @@ class FakeSlack(RecordingServer):
         if name is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": {"id": user, "name": user.lower(), "real_name": name,
+                                     "is_admin": user in self.admins or user in self.owners,
+                                     "is_owner": user in self.owners, "is_primary_owner": False,
                                      "profile": {"display_name": name, "real_name": name}}}
 
     def _get_upload_url(self, call: Call):

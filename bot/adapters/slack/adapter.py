@@ -11,8 +11,10 @@ looking up display names.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
+import time
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import aiohttp
@@ -32,11 +34,13 @@ from bot.adapters.slack.blocks import (
 from bot.adapters.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 from bot.core.delivery import Delivery, SendFailed
 from bot.core.engine import Engine
-from bot.core.events import CAN_POST_TO_CHANNELS, Destination, EventKind, IncomingEvent
+from bot.core.events import CAN_POST_TO_CHANNELS, KNOWS_ADMINS, PLATFORM_ADMIN, Destination, EventKind, IncomingEvent
 from bot.core.replies import Image, Reply
 from bot.settings import SlackSettings
+from bot.store.conversations import STORE_ERRORS
 from bot.store.inbox import Job
 from bot.store.keys import ConversationKey
+from bot.store.platform_roles import PlatformRoles
 
 if TYPE_CHECKING:
     from bot.core.inbox_worker import InboxWorker
@@ -51,12 +55,13 @@ _MENTION = re.compile(r"<@[A-Z0-9]+>")
 # A channel named in a message (Slack sends <#C123|name>), or a channel id typed alone.
 _CHANNEL_MARKUP = re.compile(r"<#(C[A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_CHANNEL = re.compile(r"^#?(C[A-Z0-9]{6,})$")
-_CAPABILITIES = frozenset({CAN_POST_TO_CHANNELS})
+_CAPABILITIES = frozenset({CAN_POST_TO_CHANNELS, KNOWS_ADMINS})
 JOBS = "security_desk_jobs"  # the request context's list of jobs for the server to store
 EVENT_JOB, CHOICE_JOB, HOME_JOB = "slack.event", "slack.choice", "slack.home"
 MESSAGE_MARK = "security_desk_reply"  # message metadata type carrying each message's delivery id
 RESEND_LOOKBACK = 50  # messages of the channel looked at before sending again
 _MESSAGE, _ACTION, _START = EventKind.MESSAGE, EventKind.ACTION, EventKind.START
+USER_INFO_SECONDS = 30  # one users.info answer serves both the role and the name of one event
 
 
 def make_web_client(settings: SlackSettings, session: aiohttp.ClientSession) -> AsyncWebClient:
@@ -86,6 +91,8 @@ class SlackAdapter:
         self.client = make_web_client(settings, session)
         store = engine.store
         self._dm_channels: dict[tuple[str, str], str] = {}
+        self.roles = PlatformRoles(store.client, store.keys)
+        self._user_info: dict[ConversationKey, tuple[float, dict]] = {}
         self.installations = RedisInstallationStore(store.client, store.keys)
         oauth = None
         if settings.uses_oauth:
@@ -140,7 +147,16 @@ class SlackAdapter:
                   event.event_id)
 
     async def _run_event(self, payload: dict) -> None:
-        await self.delivery.handle(IncomingEvent.from_dict(payload["event"]), Destination.from_dict(payload["to"]))
+        event = await self._with_role(IncomingEvent.from_dict(payload["event"]))
+        await self.delivery.handle(event, Destination.from_dict(payload["to"]))
+
+    async def _with_role(self, event: IncomingEvent) -> IncomingEvent:
+        """The event, saying whether Slack says its sender administers the workspace (never taken
+        from the stored payload: asked of Slack, cached for minutes)."""
+        capabilities = event.capabilities - {PLATFORM_ADMIN}
+        if await self.roles.is_admin(event.who, self.is_workspace_admin):
+            capabilities |= {PLATFORM_ADMIN}
+        return dataclasses.replace(event, capabilities=capabilities)
 
     async def _run_choice(self, payload: dict) -> None:
         mark = payload.get("mark")
@@ -274,14 +290,45 @@ class SlackAdapter:
             found.update((str(f.get("name")), None) for f in message.get("files") or [])
         return found
 
-    async def display_name(self, who: ConversationKey) -> str | None:
+    async def _users_info(self, who: ConversationKey) -> dict | None:
+        """users.info's `user` (remembered for a few seconds); None when Slack did not say."""
+        cached = self._user_info.get(who)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
         try:
             client = await self._client_for(who.workspace)
             if client is None:
                 return None
-            user = (await client.users_info(user=who.user))["user"]
+            user = (await client.users_info(user=who.user))["user"] or {}
         except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.warning("users.info failed for %s: %s", who, exc)
+            return None
+        if len(self._user_info) > 1000:
+            self._user_info.clear()
+        self._user_info[who] = (time.monotonic() + USER_INFO_SECONDS, user)
+        return user
+
+    async def is_workspace_admin(self, who: ConversationKey) -> bool | None:
+        """Whether Slack says the person administers the workspace: an owner or admin of it
+        (users.info), or the person who installed the app there (OAuth installs); None when
+        Slack could not be asked."""
+        if self.settings.uses_oauth:
+            try:
+                installation = await self.installations.async_find_installation(enterprise_id=None,
+                                                                                team_id=who.workspace)
+            except STORE_ERRORS as exc:
+                log.warning("installation of %s not readable: %r", who.workspace, exc)
+                installation = None
+            if installation is not None and installation.user_id == who.user:
+                return True
+        user = await self._users_info(who)
+        if user is None:
+            return None
+        return bool(user.get("is_owner") or user.get("is_admin") or user.get("is_primary_owner"))
+
+    async def display_name(self, who: ConversationKey) -> str | None:
+        user = await self._users_info(who)
+        if user is None:
             return None
         profile = user.get("profile") or {}
         return profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
