@@ -36,6 +36,25 @@ def _flag(env, name: str) -> bool:
     raise ConfigError(f"{name} must be true or false, not {env[name]!r}")
 
 
+DEFAULT_INCIDENT_RETENTION_DAYS = 3 * 365 + 1  # three years, a leap day included
+RETENTION_ENV = "BOT_INCIDENT_RETENTION_DAYS"
+
+
+def incident_retention_days(environ: dict[str, str] | None = None) -> int:
+    """How long incident records are kept after the report (BOT_INCIDENT_RETENTION_DAYS)."""
+    env = os.environ if environ is None else environ
+    raw = (env.get(RETENTION_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_INCIDENT_RETENTION_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ConfigError(f"{RETENTION_ENV} must be a whole number of days, not {raw!r}") from None
+    if days < 1:
+        raise ConfigError(f"{RETENTION_ENV} must be at least 1 day, not {days}")
+    return days
+
+
 CLUSTER_NEEDS_URL = ("REDIS_CLUSTER=true needs REDIS_URL naming a node of the cluster "
                      "(the embedded Redis server is a single node)")
 
@@ -49,6 +68,7 @@ class Settings:
     secret: bytes | None = None  # BOT_SECRET: signs certificates
     public_url: str | None = None  # PUBLIC_URL: where `bot serve` is reached (certificate links, LINE images)
     redis_cluster: bool = False  # REDIS_CLUSTER: REDIS_URL names a node of a Redis Cluster
+    incident_retention_days: int = DEFAULT_INCIDENT_RETENTION_DAYS  # BOT_INCIDENT_RETENTION_DAYS
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -71,6 +91,7 @@ class Settings:
             secret=secret.encode() if secret else None,
             public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
             redis_cluster=redis_cluster,
+            incident_retention_days=incident_retention_days(env),
         )
 
 

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import sys
+from pathlib import Path
 from datetime import datetime, timezone
 
 from bot.content.loader import Texts, load_content
 from bot.core.replies import Recipient
 from bot.flows.org.admins import DEFAULT_CODE_HOURS, Administrators
+from bot.flows.org.data import delete_organisation, export_organisation, write_csv
 from bot.flows.org.store import ROLES, Organisation, OrgStore
 from bot.store.keys import ConversationKey
 from bot.runtime.startup import open_store
@@ -54,6 +58,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="also register the person for this role (e.g. security_lead)")
     invite.add_argument("--hours", type=float, default=DEFAULT_CODE_HOURS,
                         help=f"how long the code works (default {DEFAULT_CODE_HOURS})")
+
+    export = sub.add_parser("export", help="the organisation's data (its people's results, lessons and "
+                                           "certificates, its reports) as JSON on stdout")
+    workspace_args(export)
+    export.add_argument("--csv", metavar="DIR", type=Path, help="also write results/lessons/certificates/"
+                                                                 "incidents .csv files into DIR")
+
+    delete = sub.add_parser("delete", help="delete the organisation and everything kept about its people and "
+                                           "reports (asks for the organisation's name unless --yes)")
+    workspace_args(delete)
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     for name, what in (("add-admin", "make a user an administrator of the workspace"),
                        ("remove-admin", "take a user's administrator rights away")):
@@ -113,6 +128,22 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
             raise ConfigError(
                 f"{args.platform} {args.workspace} has no organisation yet: run `bot org create NAME "
                 f"--platform {args.platform} --workspace {args.workspace}` first")
+        if args.org_command == "export":
+            data = await export_organisation(store.client, store.keys, org.id)
+            if args.csv:
+                for path in write_csv(data, args.csv):
+                    print(f"wrote {path}", file=sys.stderr)
+            return json.dumps(data, ensure_ascii=False, indent=2)
+        if args.org_command == "delete":
+            if not args.yes:
+                print(f"This deletes {org.name} (id {org.id}) and everything kept about its people and reports; "
+                      f"it cannot be undone. Type the organisation's name to confirm:", file=sys.stderr)
+                answer = sys.stdin.readline().strip()
+                if answer != org.name:
+                    raise ConfigError("not confirmed: nothing was deleted")
+            counts = await delete_organisation(store.client, store.keys, org.id)
+            return (f"deleted {org.name} (id {org.id}): {counts['people']} people's data, "
+                    f"{counts['incidents']} reports, {counts['certificates']} certificates revoked")
         if args.org_command == "set-outside":
             known = content.incidents.own_contacts
             if args.contact not in known:

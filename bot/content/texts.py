@@ -334,3 +334,13 @@ REQUIRED_TEXTS.update({
     "admin.remove_self": _NONE,
     "admin.not_listed": _NONE,
 })
+REQUIRED_TEXTS.update({
+    "data.confirm": _p("results", "lessons", "certificates", "retention"),
+    "data.years": _p("years"),
+    "data.days": _p("days"),
+    "data.yes": _NONE,
+    "data.no": _NONE,
+    "data.hint": _NONE,
+    "data.deleted": _NONE,
+    "data.kept": _NONE,
+})

@@ -56,7 +56,8 @@ return 0
 
 # Writes a flow may ask for besides its own record. Kept to commands that only
 # add or set data on one key.
-ALLOWED_OPS = frozenset({"RPUSH", "HSET", "SET", "SADD", "SREM", "ZADD", "HINCRBY", "DEL"})
+ALLOWED_OPS = frozenset({"RPUSH", "HSET", "SET", "SADD", "SREM", "ZADD", "HINCRBY", "DEL", "EXPIREAT",
+                         "ZREMRANGEBYSCORE"})
 
 # Lua fragments shared by both scripts. `a` is the next ARGV to read; `c` the ARGV holding a count.
 _CHECKS = """

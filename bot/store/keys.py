@@ -160,6 +160,14 @@ class Keys:
         """A one-time administrator code, by the SHA-256 of the code (never the code itself)."""
         return f"{self.prefix}:{tenant_tag(platform, workspace)}:invite:{_part(digest)}"
 
+    def certificates_of(self, who: ConversationKey) -> str:
+        """The serials of the person's certificates (a set), so that deleting their data revokes them."""
+        return self._person("certs", who)
+
+    def person_prefix(self, platform: str, workspace: str, kind: str) -> str:
+        """The start of every key of one kind about the people of a tenant (results, lessons...)."""
+        return f"{self.prefix}:{tenant_tag(platform, workspace)}:{kind}:"
+
     def platform_role(self, who: ConversationKey) -> str:
         """What the platform says the person is (e.g. a Slack workspace admin), cached for minutes."""
         return self._person("platform-role", who)

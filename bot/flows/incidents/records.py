@@ -5,6 +5,10 @@ responsible person's status change never overwrite each other), a timeline list
 (appended to, never rewritten) and two sorted indexes: by workspace (for the
 responsible people) and by reporter. Every change is a set of StoreOps committed
 with the conversation of whoever made it.
+
+Kept for the incident retention (BOT_INCIDENT_RETENTION_DAYS, default three years) after the
+report: the hash and the timeline get an expiry when the report is made (later writes keep it),
+and each index expires that long after its newest report, dropping older ids as a report is added.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from bot.settings import incident_retention_days
 from bot.store.conversations import Precondition, StoreOp
 from bot.store.keys import ConversationKey, Keys
 
@@ -47,9 +52,10 @@ def new_incident_id(now: datetime) -> str:
 
 
 class IncidentStore:
-    def __init__(self, client: aioredis.Redis, keys: Keys):
+    def __init__(self, client: aioredis.Redis, keys: Keys, *, retention_days: int | None = None):
         self.client = client
         self.keys = keys
+        self.retention_seconds = (retention_days or incident_retention_days()) * 24 * 3600
 
     async def unused_id(self, now: datetime) -> str:
         for _ in range(5):
@@ -76,7 +82,18 @@ class IncidentStore:
             StoreOp("ZADD", self.keys.incidents_of_workspace(who.platform, who.workspace), (score, incident.id)),
             StoreOp("ZADD", self.keys.incidents_by(who), (score, incident.id)),
             self._event(incident.id, at, "received", incident.reporter_name),
+            *self._retention_ops(incident.id, who, score),
         ]
+
+    def _retention_ops(self, incident_id: str, who: ConversationKey, reported: int) -> list[StoreOp]:
+        """Every key of the report expires `retention_seconds` after it was made."""
+        until = reported + self.retention_seconds
+        ops = [StoreOp("EXPIREAT", self.keys.incident(incident_id), (until,)),
+               StoreOp("EXPIREAT", self.keys.incident_timeline(incident_id), (until,))]
+        for index in (self.keys.incidents_of_workspace(who.platform, who.workspace), self.keys.incidents_by(who)):
+            ops += [StoreOp("ZREMRANGEBYSCORE", index, ("-inf", f"({reported - self.retention_seconds}")),
+                    StoreOp("EXPIREAT", index, (until,))]
+        return ops
 
     def record_triage(self, incident_id: str, answers: dict[str, str], severity: str, at: datetime,
                       by: str) -> list[StoreOp]:

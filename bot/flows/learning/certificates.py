@@ -5,6 +5,8 @@ server secret BOT_SECRET) over the serial and what the certificate says. The
 record is kept in Redis under the serial, with the SHA-256 of the issued PNG.
 So an invented id is unknown, an id or record changed after issue fails the
 signature, a PNG changed after issue fails the hash, and a revoked one says so.
+When its holder deletes their data (「データ削除」), the record and the PNG are erased and
+only the serial is kept, marked erased: the id then verifies as revoked, naming nobody.
 """
 from __future__ import annotations
 
@@ -104,15 +106,29 @@ class Certificates:
     def url(self, certificate_id: str) -> str | None:
         return f"{self.public_url}/certificates/{certificate_id}" if self.public_url else None
 
-    def record_op(self, record: CertificateRecord, png: bytes) -> tuple[StoreOp, ...]:
-        """The writes that record an issued certificate (committed with the conversation)."""
+    def record_op(self, record: CertificateRecord, png: bytes, *, holder: Any = None) -> tuple[StoreOp, ...]:
+        """The writes that record an issued certificate (committed with the conversation); with
+        `holder` (the ConversationKey that earned it), also listed among that person's certificates."""
         final = CertificateRecord(**{**asdict(record), "png_sha256": hashlib.sha256(png).hexdigest()})
         key = self.keys.certificate(record.serial)
-        return (StoreOp("HSET", key, ("record", json.dumps(asdict(final), ensure_ascii=False), "png", png)),)
+        ops = (StoreOp("HSET", key, ("record", json.dumps(asdict(final), ensure_ascii=False), "png", png)),)
+        if holder is not None:
+            ops += (StoreOp("SADD", self.keys.certificates_of(holder), (record.serial,)),)
+        return ops
+
+    def erase_ops(self, serial: str) -> tuple[StoreOp, ...]:
+        """Forget what a certificate says and its image; its id then verifies as revoked."""
+        key = self.keys.certificate(serial)
+        return (StoreOp("DEL", key),
+                StoreOp("HSET", key, ("record", json.dumps({"serial": serial, "erased": True}))))
+
+    async def _raw(self, serial: str) -> dict | None:
+        raw = await self.client.hget(self.keys.certificate(serial), "record")
+        return json.loads(raw) if raw else None
 
     async def load(self, serial: str) -> CertificateRecord | None:
-        raw = await self.client.hget(self.keys.certificate(serial), "record")
-        return CertificateRecord(**json.loads(raw)) if raw else None
+        data = await self._raw(serial)
+        return CertificateRecord(**data) if data and not data.get("erased") else None
 
     async def png(self, serial: str) -> bytes | None:
         return await self.client.hget(self.keys.certificate(serial), "png")
@@ -121,9 +137,12 @@ class Certificates:
         serial, _, signature = certificate_id.strip().partition("-")
         if not serial or not signature or not serial.isalnum():
             return Verdict(Status.UNKNOWN)
-        record = await self.load(serial)
-        if record is None:
+        data = await self._raw(serial)
+        if data is None:
             return Verdict(Status.UNKNOWN)
+        if data.get("erased"):  # its holder deleted their data
+            return Verdict(Status.REVOKED)
+        record = CertificateRecord(**data)
         expected = self._sign(record.serial, record.holder, record.theme, record.item, record.issued_on,
                               record.organisation)
         if not (hmac.compare_digest(expected, signature) and hmac.compare_digest(expected, record.signature)):

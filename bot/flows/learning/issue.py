@@ -51,7 +51,7 @@ async def _issue(conv: Conversation, *, item: int, theme: str, detail: str) -> s
         number=conv.text("cert.number", id=record.id), certificate_id=record.id, verify_text=verify,
         qr_data=url or record.id,
     ))
-    conv.ops.extend(certificates.record_op(record, png))
+    conv.ops.extend(certificates.record_op(record, png, holder=conv.who))
     conv.out.add(Image(name=f"certificate-{record.serial}.png", alt_text=conv.text("cert.alt", theme=theme),
                        renderer=CERTIFICATE_IMAGE, params={"serial": record.serial}))
     conv.out.text(conv.text("lesson.certificate", id=record.id, issuer=conv.text("cert.issuer", issuer=issuer),
