@@ -5,6 +5,7 @@ import os
 import pty
 import select
 import shutil
+import signal
 import subprocess
 import time
 
@@ -147,7 +148,7 @@ def _chat_in_a_terminal(tmp_path, keys: bytes) -> str:
     environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CLUSTER", "BOT_CONTENT_DIR")}
     environment.update(BOT_DATA_DIR=str(tmp_path), TERM="xterm")
     process = subprocess.Popen([str(BIN / "bot"), "chat"], stdin=slave, stdout=slave, stderr=slave,
-                               env=environment, close_fds=True)
+                               env=environment, close_fds=True, start_new_session=True)
     os.close(slave)
     seen = b""
     try:
@@ -167,8 +168,9 @@ def _chat_in_a_terminal(tmp_path, keys: bytes) -> str:
                 break
         process.wait(timeout=20)
     finally:
-        if process.poll() is None:
-            process.kill()
+        if process.poll() is None:  # stuck: stop it and the Redis server it started
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         os.close(master)
     return seen.decode(errors="replace")
 
