@@ -68,6 +68,7 @@ class Settings:
     secret: bytes | None = None  # BOT_SECRET: signs certificates
     public_url: str | None = None  # PUBLIC_URL: where `bot serve` is reached (certificate links, LINE images)
     redis_cluster: bool = False  # REDIS_CLUSTER: REDIS_URL names a node of a Redis Cluster
+    access_log: bool = False  # BOT_ACCESS_LOG: log every HTTP request (off: the proxy in front logs them)
     incident_retention_days: int = DEFAULT_INCIDENT_RETENTION_DAYS  # BOT_INCIDENT_RETENTION_DAYS
 
     @classmethod
@@ -91,6 +92,7 @@ class Settings:
             secret=secret.encode() if secret else None,
             public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
             redis_cluster=redis_cluster,
+            access_log=_flag(env, "BOT_ACCESS_LOG"),
             incident_retention_days=incident_retention_days(env),
         )
 

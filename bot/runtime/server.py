@@ -441,5 +441,6 @@ def run_server(settings: Settings, *, port: int | None) -> int:
                  ", ".join(mounted) or "none (set SLACK_* or LINE_* to mount one)")
         return app
 
-    web.run_app(app_factory(), port=port, print=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
+    web.run_app(app_factory(), port=port, print=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+                access_log=web.access_logger if settings.access_log else None)
     return 0
