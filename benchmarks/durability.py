@@ -48,8 +48,9 @@ SCENARIOS = ("healthy", "redis-restart", "redis-kill", "api-faults", "lost-respo
 
 
 class RedisProcess:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, fsync: str = "always"):
         self.directory = directory
+        self.fsync = fsync
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
@@ -57,7 +58,7 @@ class RedisProcess:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [server_executable(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+             "--appendonly", "yes", "--appendfsync", self.fsync, "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -76,10 +77,10 @@ class RedisProcess:
 
 
 async def run_scenario(name: str, *, people: int, servers: int, workdir: Path,
-                       serve_from: Path | None = None) -> tuple[str, bool]:
+                       serve_from: Path | None = None, fsync: str = "always") -> tuple[str, bool]:
     redis_dir = workdir / name / "redis"
     redis_dir.mkdir(parents=True)
-    store_process = RedisProcess(redis_dir)
+    store_process = RedisProcess(redis_dir, fsync)
     store_process.start()
     client = aioredis.from_url(store_process.url)
     store = Store(client, Keys("bench"))
@@ -139,6 +140,8 @@ async def main() -> int:
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--serve-from", type=Path, default=None, help="a checkout to run bot serve from")
+    parser.add_argument("--fsync", choices=("always", "everysec", "no"), default="always",
+                        help="Redis appendfsync (always: nothing acknowledged is lost in a Redis crash)")
     args = parser.parse_args()
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
     if unknown:
@@ -148,7 +151,8 @@ async def main() -> int:
     try:
         for run, name in enumerate(args.scenarios or SCENARIOS):
             line, ok = await run_scenario(name, people=args.people, servers=args.servers,
-                                          workdir=workdir / str(run), serve_from=args.serve_from)
+                                          workdir=workdir / str(run), serve_from=args.serve_from,
+                                          fsync=args.fsync)
             print(line, flush=True)
             all_ok &= ok
     finally:
