@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.local import LocalChat
-from bot.core.replies import Choices, Notice, Recipient
+from bot.core.replies import Choices, Notice
 from bot.flows.incidents.records import IncidentStore
-from bot.flows.org.store import OrgStore
+from tests.support.orgs import company
 from tests.support.replies import render_replies
 
 RANSOMWARE_TYPED = "共有フォルダのファイルが全部暗号化されて身代金要求の画面が出てる！"
@@ -16,12 +16,7 @@ UNSURE_REPORT = "SMSのリンクを開いてしまった"  # suspicious_email, b
 
 @pytest.fixture
 async def org(engine):
-    orgs = OrgStore(engine.store.client, engine.store.keys)
-    org = await orgs.create("山田商事")
-    await orgs.bind(org, "local", "local")
-    await orgs.add_contact(org, "security_lead", Recipient("local", "local", "user", "soumu", "情報セキュリティ責任者"))
-    await orgs.add_contact(org, "executive", Recipient("local", "local", "user", "shacho", "経営者"))
-    return org
+    return await company(engine, roles=("security_lead", "executive"))
 
 
 @pytest.fixture

@@ -7,20 +7,15 @@ from bot.adapters.local import LocalChat
 from bot.core.replies import Choices, Notice, Recipient, Text
 from bot.flows.incidents.records import IncidentStore
 from bot.flows.org.store import OrgStore
-from tests.support.cli import run
 from tests.support.admins import make_admin
+from tests.support.cli import run
+from tests.support.orgs import company
 from tests.support.replies import render_replies
 
 
 @pytest.fixture
 async def org(engine):
-    orgs = OrgStore(engine.store.client, engine.store.keys)
-    org = await orgs.create("山田商事")
-    await orgs.bind(org, "local", "local")
-    await orgs.add_contact(org, "security_lead", Recipient("local", "local", "user", "soumu", "情報セキュリティ責任者"))
-    await orgs.add_contact(org, "executive", Recipient("local", "local", "user", "shacho", "経営者"))
-    await orgs.add_contact(org, "privacy_officer", Recipient("local", "local", "user", "jinji", "個人情報担当"))
-    return org
+    return await company(engine)
 
 
 def notices(replies) -> list[Notice]:

@@ -19,9 +19,9 @@ import unicodedata
 import pytest
 
 from bot.adapters.local import LocalChat
-from bot.core.replies import Notice, Recipient
-from bot.flows.org.store import OrgStore
+from bot.core.replies import Notice
 from tests.support.admins import make_admin
+from tests.support.orgs import company
 from tests.support.replies import render_replies
 
 STRAY = ([str(n) for n in range(100)]
@@ -36,13 +36,7 @@ FILING = ("report_incident:", "incident_new:")  # the choices that file a report
 
 @pytest.fixture
 async def org(engine):
-    orgs = OrgStore(engine.store.client, engine.store.keys)
-    org = await orgs.create("山田商事")
-    await orgs.bind(org, "local", "local")
-    await orgs.add_contact(org, "security_lead", Recipient("local", "local", "user", "soumu", "情報セキュリティ責任者"))
-    await orgs.add_contact(org, "executive", Recipient("local", "local", "user", "shacho", "経営者"))
-    await orgs.add_contact(org, "privacy_officer", Recipient("local", "local", "user", "jinji", "個人情報担当"))
-    return org
+    return await company(engine)
 
 
 class Typist:

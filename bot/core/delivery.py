@@ -139,7 +139,7 @@ class Delivery:
                 done &= sent
                 if sent and entry.offers_to is not None and on_screen_at is not None:
                     shown = (entry.offers_to, entry.seed, on_screen_at)
-                    if notices or not outbox_id:  # otherwise recorded with the entry's removal, below
+                    if notices or not outbox_id:  # else recorded with the entry's removal, in one round trip
                         await self._mark_shown(*shown)
                         shown = None
             for index, notice in enumerate(notices):
@@ -148,8 +148,6 @@ class Delivery:
                 done &= sent
             if done and outbox_id:
                 await self._leave_outbox(tenant, outbox_id, shown)
-            elif shown is not None:
-                await self._mark_shown(*shown)
             return done
         finally:
             self._in_flight.discard(outbox_id)

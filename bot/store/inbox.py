@@ -116,10 +116,6 @@ class Inbox:
     async def release(self, tenant: str, owner: str) -> None:
         await self._release(keys=[self.keys.lease(tenant)], args=[owner])
 
-    async def holder(self, tenant: str) -> str | None:
-        raw = await self.client.get(self.keys.lease(tenant))
-        return raw.decode() if raw else None
-
     async def heartbeat(self, owner: str, *, now_ms: int) -> int:
         """Say this process is alive (for LEASE_MS); returns how many processes are alive."""
         async with self.client.pipeline(transaction=False) as pipe:
