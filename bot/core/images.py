@@ -92,19 +92,35 @@ def _fit(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> str:
     return text + "…"
 
 
+@lru_cache(maxsize=16)
+def _disc_mask(diameter: int) -> Image.Image:
+    """An anti-aliased filled circle, `diameter` px: the two ends of every bar of that height."""
+    s = _SUPERSAMPLE
+    big = Image.new("L", (diameter * s, diameter * s), 0)
+    ImageDraw.Draw(big).ellipse((0, 0, diameter * s - 1, diameter * s - 1), fill=255)
+    return big.resize((diameter, diameter), Image.Resampling.LANCZOS)
+
+
 def _rounded_bar(image: Image.Image, box: tuple[int, int, int, int], colour: Colour) -> None:
-    """Paste an anti-aliased pill-shaped bar covering `box` (x0, y0, x1, y1)."""
+    """Paste an anti-aliased pill-shaped bar covering `box` (x0, y0, x1, y1).
+
+    A bar at least as wide as it is high is two halves of a cached disc and a rectangle:
+    supersampling the whole bar each time cost two thirds of a chart's rendering time."""
     x0, y0, x1, y1 = box
     width, height = x1 - x0, y1 - y0
     if width <= 0 or height <= 0:
         return
-    s = _SUPERSAMPLE
-    radius = min(width, height) * s / 2
-    mask = Image.new("L", (width * s, height * s), 0)
-    ImageDraw.Draw(mask).rounded_rectangle(
-        (0, 0, width * s - 1, height * s - 1), radius=radius, fill=255
-    )
-    mask = mask.resize((width, height), Image.Resampling.LANCZOS)
+    if width >= height:
+        disc, half = _disc_mask(height), height // 2
+        mask = Image.new("L", (width, height), 0)
+        mask.paste(disc.crop((0, 0, half, height)), (0, 0))
+        mask.paste(disc.crop((height - half, 0, height, height)), (width - half, 0))
+        ImageDraw.Draw(mask).rectangle((half, 0, width - half - 1, height - 1), fill=255)
+    else:
+        s = _SUPERSAMPLE
+        mask = Image.new("L", (width * s, height * s), 0)
+        ImageDraw.Draw(mask).rounded_rectangle((0, 0, width * s - 1, height * s - 1), radius=width * s / 2, fill=255)
+        mask = mask.resize((width, height), Image.Resampling.LANCZOS)
     image.paste(colour, (x0, y0, x1, y1), mask)
 
 
