@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -192,12 +193,27 @@ def render_score_chart(
     return _to_png(image)
 
 
+_PNG_COLOUR_TYPES = {"L": 0, "RGB": 2, "RGBA": 6}  # 8 bits a sample
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def _to_png(image: Image.Image) -> bytes:
-    """Encode an image as PNG bytes (deterministic, no metadata). Not `optimize`: it makes the file
-    3 % smaller and the encoding four times slower (about 50 ms a chart instead of 13)."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=6)
-    return buffer.getvalue()
+    """Encode an image as PNG bytes (deterministic, no metadata).
+
+    Written here rather than by Pillow: Pillow tries every PNG row filter on every row, which
+    cost 20 ms a chart even at compression level 0, while these flat-coloured images compress
+    as well unfiltered (filter type 0 on every row): 7 ms, and a smaller file."""
+    if image.mode not in _PNG_COLOUR_TYPES:
+        image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+    width, height = image.size
+    raw, stride = image.tobytes(), width * len(image.getbands())
+    rows = b"".join(b"\x00" + raw[offset:offset + stride] for offset in range(0, stride * height, stride))
+    header = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOUR_TYPES[image.mode], 0, 0, 0)
+    return (_PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(rows, 3))
+            + _png_chunk(b"IEND", b""))
 
 
 def png_size(data: bytes) -> tuple[int, int]:
