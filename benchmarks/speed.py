@@ -468,7 +468,6 @@ def closed_loop_lines(limit: Measured, bot: Measured, verbose: bool = False) -> 
 def burst_lines(m: Measured, events: int) -> str:
     load = m.load
     slowest = max(load.ack_ms, default=0.0)
-    last = (load.last_reply_at - (time.monotonic() - load.elapsed)) if load.last_reply_at else float("nan")
     return (f"  {m.server:9} {events} events: acked {len(load.ack_ms)}, slowest ack {slowest:.0f} ms "
             f"(target < 3000: {'met' if slowest < 3000 else 'NOT met'}), refused {load.refused} (503s etc.), "
             f"replied {load.answered}, last reply {load.elapsed:.1f} s after the first send, ack p99 "
