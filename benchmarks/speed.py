@@ -58,7 +58,7 @@ from tests.support.slack_api import FakeSlack  # noqa: E402
 
 SLACK_SECRET, LINE_SECRET, TEAM, LINE_BOT = "speed-slack-secret", "speed-line-secret", "TSPEED", "Uspeedbot"
 QUESTIONS = 25
-_QUESTION = re.compile(r"(?m)^(\d+)/25\nNo\.\1 ")
+_QUESTION = re.compile(r"(?m)^(\d+)/25[^\n]*\n+No\.\1 ")  # Slack "7/25", LINE "7/25 ▰▰▱…"
 RESULT_MARK = "/ 100点"
 
 
@@ -88,6 +88,11 @@ class SpeedSlack(FakeSlack):
         answer = super()._post_message(call)
         self.inboxes.notify(str(call.params.get("channel")))
         return answer
+
+    def _users_info(self, call):
+        user = call.params.get("user", "")
+        self.users.setdefault(user, f"社員{user[-4:]}")  # everyone is a member of the workspace
+        return super()._users_info(call)
 
     def received(self, person: str) -> list[str]:
         return [m.get("text") or "" for m in self.messages.get(person, [])]
@@ -120,6 +125,11 @@ class SpeedLine(FakeLine):
         answer = super()._push(call)
         self.inboxes.notify(str(call.params.get("to")))
         return answer
+
+    def _profile(self, call):
+        user = call.path_params["user_id"]
+        self.profiles.setdefault(user, f"社員{user[-4:]}")  # everyone has a profile
+        return super()._profile(call)
 
     def received(self, person: str) -> list[str]:
         return [m.get("text") or m.get("altText") or "" for m in self.delivered.get(person, [])]
