@@ -34,6 +34,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 from redis.exceptions import RedisClusterException, RedisError
 
+from bot.store.batching import CommandBatcher
 from bot.store.keys import ConversationKey, Keys
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,8 @@ class Store:
         self._commit = self.client.register_script(_COMMIT_SCRIPT)
         self._apply = self.client.register_script(_APPLY_SCRIPT)
         self._mark_shown = self.client.register_script(_MARK_SHOWN_SCRIPT)
+        # Reads, commits and outbox clean-ups of concurrent steps share round trips.
+        self.batch = CommandBatcher(self.client)
         # On Redis Cluster one script can only touch one slot: writes to records shared across
         # tenants (incidents, certificates, organisations) are applied, with their preconditions,
         # just before the conversation's commit (each idempotent, so a re-run repeats them safely).
@@ -183,11 +186,10 @@ class Store:
 
     async def read(self, who: ConversationKey, *, platform_event_id: str | None = None) -> Snapshot:
         conversation_key = self.keys.conversation(who)
-        async with self.client.pipeline(transaction=False) as pipe:
-            pipe.hmget(conversation_key, "v", "record", "shown")
-            if platform_event_id:
-                pipe.exists(self.keys.seen_event(who, platform_event_id))
-            replies = await pipe.execute()
+        commands: list[tuple] = [("HMGET", conversation_key, "v", "record", "shown")]
+        if platform_event_id:
+            commands.append(("EXISTS", self.keys.seen_event(who, platform_event_id)))
+        replies = await self.batch.many(*commands)
         version, raw, shown = replies[0]
         already_handled = bool(replies[1]) if platform_event_id else False
         record = json.loads(raw) if raw else None
@@ -201,7 +203,7 @@ class Store:
 
     async def mark_shown(self, who: ConversationKey, seed: str, at: float) -> None:
         """Record that the choices of step `seed` reached the person's screen at `at` (epoch seconds)."""
-        await self._mark_shown(keys=[self.keys.conversation(who)], args=[seed, f"{at:.6f}"])
+        await self.batch.script(self._mark_shown, keys=[self.keys.conversation(who)], args=[seed, f"{at:.6f}"])
 
     async def commit(
         self,
@@ -238,7 +240,7 @@ class Store:
         for op in ops:
             keys.append(op.key)
             args.extend([op.command, len(keys), len(op.args), *op.args])
-        result = await self._commit(keys=keys, args=args)
+        result = await self.batch.script(self._commit, keys=keys, args=args)
         if result == 0:
             return Committed(CommitOutcome.CONFLICT)
         if result == -1:
@@ -308,11 +310,11 @@ class Store:
         """The entry's replies were delivered (or given up on): it leaves the outbox; with `shown`
         (who, seed, when), in the same round trip, as `mark_shown`."""
         if shown is None:
-            await self.client.xdel(self.keys.outbox(tenant), entry_id)
+            await self.batch.execute("XDEL", self.keys.outbox(tenant), entry_id)
             return
         who, seed, at = shown
-        await self._mark_shown(keys=[self.keys.conversation(who), self.keys.outbox(tenant)],
-                               args=[seed, f"{at:.6f}", entry_id])
+        await self.batch.script(self._mark_shown, keys=[self.keys.conversation(who), self.keys.outbox(tenant)],
+                                args=[seed, f"{at:.6f}", entry_id])
 
     async def outbox_entries(self, tenant: str, *, older_than_ms: int,
                              count: int = 100) -> list[tuple[str, str, list[StoreOp]]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
 
+from bot.store.batching import CommandBatcher
 from bot.store.keys import Keys
 
 SEEN_INBOUND_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redelivers
@@ -75,7 +76,8 @@ class Inbox:
         self._lease = client.register_script(_LEASE_SCRIPT)
         self._release = client.register_script(_RELEASE_SCRIPT)
         self.cluster = isinstance(client, RedisCluster)
-        self._registered: set[str] = set()  # tenants this process already added to the registry
+        self._registered: set[str] = set()
+        self.batch = CommandBatcher(client)  # concurrent webhooks' puts and workers' clean-ups share round trips  # tenants this process already added to the registry
 
     async def put(self, tenant: str, jobs: list[tuple[str, Job]]) -> int:
         """Store (dedupe id or "", job) pairs in order; returns how many were new. Raises RedisError
@@ -85,7 +87,8 @@ class Inbox:
         args: list[str] = []
         for dedupe_id, job in jobs:
             args += [dedupe_id, job.encode()]
-        added = await self._put(keys=[self.keys.inbox(tenant), self.keys.seen_inbound_prefix(tenant)], args=args)
+        added = await self.batch.script(self._put, keys=[self.keys.inbox(tenant), self.keys.seen_inbound_prefix(tenant)],
+                                        args=args)
         if tenant not in self._registered:  # one round trip per tenant and process, not per webhook
             await self.client.sadd(self.keys.tenants(), tenant)
             self._registered.add(tenant)
@@ -104,7 +107,7 @@ class Inbox:
         return total
 
     async def done(self, tenant: str, entry_id: str) -> None:
-        await self.client.xdel(self.keys.inbox(tenant), entry_id)
+        await self.batch.execute("XDEL", self.keys.inbox(tenant), entry_id)
 
     async def tenants(self) -> list[str]:
         return sorted(raw.decode() for raw in await self.client.smembers(self.keys.tenants()))
