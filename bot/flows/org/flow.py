@@ -80,7 +80,9 @@ async def show_roles(conv: Conversation) -> None:
     options = [Choice(conv.text(f"role.{role}"), action_value("admin_role", role)) for role in ROLES]
     options += [Choice(contact.label, action_value("admin_outside", contact.id))
                 for contact in conv.content.incidents.own_contacts.values()]
-    options += [Choice(conv.text("admin.people"), action_value("admin_people")),
+    options += [Choice(conv.text("company.menu"), action_value("company_report")),  # company_flow.py
+                Choice(conv.text("company.check_start"), action_value("company_check")),
+                Choice(conv.text("admin.people"), action_value("admin_people")),
                 Choice(conv.text("admin.incidents"), action_value("workspace_incidents")),
                 Choice(conv.text("result.menu"), action_value("show_menu"))]
     conv.out.choices(conv.text("admin.roles_prompt"), options)
