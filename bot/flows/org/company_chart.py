@@ -12,7 +12,15 @@ from typing import Any, Sequence
 
 from PIL import Image, ImageDraw
 
-from bot.core.images import BACKGROUND, CHART_WIDTH, TRACK_COLOUR, _fit, _rounded_bar, _to_png, load_font
+from bot.core.images import (
+    BACKGROUND,
+    CHART_WIDTH,
+    TRACK_COLOUR,
+    _fit,
+    _rounded_bar,
+    _to_png,
+    load_font,
+)
 
 COMPANY_CHART = "company_chart"
 

@@ -10,7 +10,13 @@ from typing import Any
 from bot.content.loader import Content
 from bot.core.replies import Card, Field, Image
 from bot.flows.org.company_chart import COMPANY_CHART
-from bot.flows.org.company_report import COURSE, CompanyCheck, CompanyReport, Employee, Scores
+from bot.flows.org.company_report import (
+    COURSE,
+    CompanyCheck,
+    CompanyReport,
+    Employee,
+    Scores,
+)
 from bot.flows.selfcheck.scoring import NOT_DONE, UNKNOWN
 
 NAMES_SHOWN = 60  # names listed in one section before 「ほか N人」
