@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.content.loader import Texts, load_content
-from bot.core.engine import now_jst
+from bot.core.engine import JST, now_jst
 from bot.core.replies import Recipient
 from bot.flows.org.admins import DEFAULT_CODE_HOURS, Administrators
 from bot.flows.org.company_data import load_company
@@ -74,6 +74,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     workspace_args(report)
     report.add_argument("--csv", metavar="FILE", type=Path, help="also write one row per employee to FILE "
                                                                   "(UTF-8 with BOM)")
+    report.add_argument("--at", metavar="ISO-DATETIME", type=_moment,
+                        help="as of this moment (default: now, JST); e.g. 2026-11-20T10:00+09:00")
 
     delete = sub.add_parser("delete", help="delete the organisation and everything kept about its people and "
                                            "reports (asks for the organisation's name unless --yes)")
@@ -88,12 +90,20 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     org.set_defaults(func=run)
 
 
-async def print_report(store, content, org_id: str, *, csv_path: Path | None) -> str:
-    """The same report as 「会社の状況」 in the chat, as of now (JST)."""
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date and time: {text!r} (e.g. 2026-11-20T10:00+09:00)")
+    return moment if moment.tzinfo else moment.replace(tzinfo=JST)
+
+
+async def print_report(store, content, org_id: str, *, csv_path: Path | None, at: datetime) -> str:
+    """The same report as 「会社の状況」 in the chat, as of `at`."""
     data = await load_company(store.client, store.keys, org_id)
     if data is None:
         raise ConfigError(f"no organisation with id {org_id}")
-    report = compute_report(data, content, now_jst())
+    report = compute_report(data, content, at)
     if csv_path:
         csv_path.parent.mkdir(parents=True, exist_ok=True)
         csv_path.write_text(report_csv(report, content), encoding="utf-8-sig")
@@ -158,7 +168,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
                     print(f"wrote {path}", file=sys.stderr)
             return json.dumps(data, ensure_ascii=False, indent=2)
         if args.org_command == "report":
-            return await print_report(store, content, org.id, csv_path=args.csv)
+            return await print_report(store, content, org.id, csv_path=args.csv, at=args.at or now_jst())
         if args.org_command == "delete":
             if not args.yes:
                 print(f"This deletes {org.name} (id {org.id}) and everything kept about its people and reports; "
