@@ -27,7 +27,14 @@ from bot.store.keys import ConversationKey
 from tests.support.admins import make_admin
 from tests.support.cli import run
 from tests.support.replies import render_replies
-from tests.support.slack_events import DM, TEAM, all_text, dm, send_event, slack_settings
+from tests.support.slack_events import (
+    DM,
+    TEAM,
+    all_text,
+    dm,
+    send_event,
+    slack_settings,
+)
 from tests.test_lessons import answer_lesson
 
 ROUND_1 = datetime(2026, 9, 15, 10, 0, tzinfo=JST)  # the previous quarter (Q3)
