@@ -32,6 +32,7 @@ from tests.support.slack_events import (
     TEAM,
     all_text,
     dm,
+    posts,
     send_event,
     slack_settings,
 )
@@ -358,3 +359,16 @@ async def test_app_home_shows_the_company_report_to_administrators_only(engine, 
     calls = fake_slack.calls("views.publish")
     assert len(calls) == before + 2
     assert "会社の状況（山田商事）" in all_text(calls[-1].params["view"]["blocks"])
+
+
+async def test_an_administrator_reads_the_report_in_slack_with_its_chart(slack, fake_slack, companies):
+    await send_event(slack, dm("会社の状況", user="U0BOSS"))
+    said = "".join(all_text(c.params.get("blocks", [])) for c in posts(fake_slack, DM)[-4:])
+    assert "会社の状況（山田商事）" in said and "自社診断の実施状況" in said and "会社としての回答と従業員の回答（全社）" in said
+    [chart] = [f for f in fake_slack.calls("files.completeUploadExternal")
+               if "会社の状況のグラフ" in json.dumps(f.params, ensure_ascii=False)]
+    png = list(fake_slack.uploads.values())[-1]
+    assert png.startswith(b"\x89PNG")
+    refused = await send_event(slack, dm("会社の状況", user="U0A02"))
+    assert refused.status == 200
+    assert "管理者だけが見られます" in all_text(posts(fake_slack, DM)[-1].params["blocks"])
