@@ -372,3 +372,13 @@ async def test_an_administrator_reads_the_report_in_slack_with_its_chart(slack, 
     refused = await send_event(slack, dm("会社の状況", user="U0A02"))
     assert refused.status == 200
     assert "管理者だけが見られます" in all_text(posts(fake_slack, DM)[-1].params["blocks"])
+
+
+async def test_the_company_checks_are_exported_and_deleted_with_the_organisation(store, companies, redis_url,
+                                                                                 key_prefix, tmp_path):
+    env = {"REDIS_URL": redis_url, "BOT_KEY_PREFIX": key_prefix}
+    exported = run("bot org export --platform local --workspace yamada", data_dir=tmp_path, env=env)
+    assert [c["site"] for c in json.loads(exported.stdout)["company_checks"]] == ["全社"]
+    deleted = run("bot org delete --yes --platform local --workspace yamada", data_dir=tmp_path, env=env)
+    assert deleted.returncode == 0, deleted.stderr
+    assert not await store.client.exists(store.keys.company_checks(companies["yamada"].id))
