@@ -69,7 +69,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--csv", metavar="DIR", type=Path, help="also write results/lessons/certificates/"
                                                                  "incidents .csv files into DIR")
 
-    report = sub.add_parser("report", help="the company report (会社の状況) as text: participation, scores, learning, "
+    report = sub.add_parser("report", help="the company report (as in the chat) as text: participation, scores, learning, "
                                            "open incidents, the company's own self-check")
     workspace_args(report)
     report.add_argument("--csv", metavar="FILE", type=Path, help="also write one row per employee to FILE "

@@ -248,7 +248,7 @@ class ReportText:
         sections.append({"heading": self.t("company.chart_categories"), "rows": rows, "legend": legend})
         sections.append({"heading": self.t("company.chart_bands"),
                          "rows": [[label, count, max(scores.people, 1), self.t("company.value_people_only", count=count),
-                                   2] for label, count in scores.bands]})
+                                   0] for label, count in scores.bands]})  # the employees' colour
         return Image(
             name=f"company-{report.at:%Y%m%d-%H%M}.png",
             alt_text=self.t("company.chart_alt", done=done, employees=employees, median=number(scores.median)),
