@@ -5,17 +5,21 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 from datetime import datetime, timezone
+from pathlib import Path
 
 from bot.content.loader import Texts, load_content
+from bot.core.engine import JST, now_jst
 from bot.core.replies import Recipient
 from bot.flows.org.admins import DEFAULT_CODE_HOURS, Administrators
+from bot.flows.org.company_data import load_company
+from bot.flows.org.company_report import compute_report
+from bot.flows.org.company_text import report_csv, report_text
 from bot.flows.org.data import delete_organisation, export_organisation, write_csv
 from bot.flows.org.store import ROLES, Organisation, OrgStore
-from bot.store.keys import ConversationKey
 from bot.runtime.startup import open_store
 from bot.settings import ConfigError, Settings
+from bot.store.keys import ConversationKey
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -65,6 +69,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--csv", metavar="DIR", type=Path, help="also write results/lessons/certificates/"
                                                                  "incidents .csv files into DIR")
 
+    report = sub.add_parser("report", help="the company report (as in the chat) as text: participation, scores, learning, "
+                                           "open incidents, the company's own self-check")
+    workspace_args(report)
+    report.add_argument("--csv", metavar="FILE", type=Path, help="also write one row per employee to FILE "
+                                                                  "(UTF-8 with BOM)")
+    report.add_argument("--at", metavar="ISO-DATETIME", type=_moment,
+                        help="as of this moment (default: now, JST); e.g. 2026-11-20T10:00+09:00")
+
     delete = sub.add_parser("delete", help="delete the organisation and everything kept about its people and "
                                            "reports (asks for the organisation's name unless --yes)")
     workspace_args(delete)
@@ -76,6 +88,27 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         workspace_args(admin)
         admin.add_argument("--user", required=True, help="a user id (Slack U…, LINE U…, or a local user name)")
     org.set_defaults(func=run)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date and time: {text!r} (e.g. 2026-11-20T10:00+09:00)")
+    return moment if moment.tzinfo else moment.replace(tzinfo=JST)
+
+
+async def print_report(store, content, org_id: str, *, csv_path: Path | None, at: datetime) -> str:
+    """The same report as 「会社の状況」 in the chat, as of `at`."""
+    data = await load_company(store.client, store.keys, org_id)
+    if data is None:
+        raise ConfigError(f"no organisation with id {org_id}")
+    report = compute_report(data, content, at)
+    if csv_path:
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        csv_path.write_text(report_csv(report, content), encoding="utf-8-sig")
+        print(f"wrote {csv_path} ({len(report.employees)} employees)", file=sys.stderr)
+    return report_text(report, content)
 
 
 def describe(org: Organisation, texts: Texts) -> str:
@@ -134,6 +167,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
                 for path in write_csv(data, args.csv):
                     print(f"wrote {path}", file=sys.stderr)
             return json.dumps(data, ensure_ascii=False, indent=2)
+        if args.org_command == "report":
+            return await print_report(store, content, org.id, csv_path=args.csv, at=args.at or now_jst())
         if args.org_command == "delete":
             if not args.yes:
                 print(f"This deletes {org.name} (id {org.id}) and everything kept about its people and reports; "

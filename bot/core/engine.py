@@ -86,9 +86,10 @@ class Engine:
             log.exception("failed to handle %s for %s", event, event.who)
             return [Text(self.content.texts["error.unexpected"])]
 
-    async def home(self, who: ConversationKey) -> list[Reply]:
-        """A read-only overview for the user (latest results, progress) and the menu."""
-        conv = Conversation(await self.store.read(who), self.services)
+    async def home(self, who: ConversationKey, *, capabilities: frozenset[str] = frozenset()) -> list[Reply]:
+        """A read-only overview for the user (latest results, progress) and the menu; `capabilities` as
+        the adapter vouches for them (e.g. that the platform calls the person an administrator)."""
+        conv = Conversation(await self.store.read(who), self.services, capabilities=capabilities)
         await self._fire(conv, OVERVIEW, ())  # nothing is committed: the state change is dropped
         return conv.out.replies
 

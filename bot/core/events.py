@@ -16,6 +16,8 @@ CAN_POST_TO_CHANNELS = "channels"
 PLATFORM_ADMIN = "platform_admin"
 # The platform can say who administers a workspace (so PLATFORM_ADMIN is looked up for everyone).
 KNOWS_ADMINS = "knows_admins"
+# The replies fill the person's home tab (Slack's App Home), not a chat: there is room for more.
+HOME_TAB = "home_tab"
 # What a person types in one message; longer text is cut (silently: no one types more), so that
 # one message never costs the classifier and the flows more than a few milliseconds.
 MAX_TEXT_CHARS = 2000
@@ -108,6 +110,9 @@ def action_value(trigger: str, *args: object) -> str:
     return Action(trigger, tuple(str(a) for a in args)).encode()
 
 
+HOME_SURFACE = "home"
+
+
 @dataclass(frozen=True)
 class Destination:
     """Where replies go: a person or a channel on one platform, perhaps with a way to reply in place."""
@@ -118,6 +123,7 @@ class Destination:
     thread: str | None = None  # a thread inside the channel, where the platform has them
     reply_token: str | None = None  # a single-use handle to answer one event, where the platform has one
     received_at: float = 0.0  # when that event was sent (epoch seconds); reply handles go stale
+    surface: str = ""  # "" a conversation; HOME_SURFACE: the person's home tab (address: the user)
 
     @classmethod
     def of(cls, recipient: Recipient) -> "Destination":

@@ -171,3 +171,10 @@ class Keys:
     def platform_role(self, who: ConversationKey) -> str:
         """What the platform says the person is (e.g. a Slack workspace admin), cached for minutes."""
         return self._person("platform-role", who)
+
+    # --- the company's own view (bot/flows/org/company_*.py) --------------------------------------
+
+    def company_checks(self, org_id: str) -> str:
+        """The self-checks an administrator answered on the organisation's behalf (a list of JSON
+        records, oldest first; per site), kept apart from anyone's personal results."""
+        return f"{self._org(org_id)}:company-checks"

@@ -34,7 +34,16 @@ from bot.adapters.slack.blocks import (
 from bot.adapters.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 from bot.core.delivery import Delivery, SendFailed
 from bot.core.engine import Engine
-from bot.core.events import CAN_POST_TO_CHANNELS, KNOWS_ADMINS, PLATFORM_ADMIN, Destination, EventKind, IncomingEvent
+from bot.core.events import (
+    CAN_POST_TO_CHANNELS,
+    HOME_SURFACE,
+    HOME_TAB,
+    KNOWS_ADMINS,
+    PLATFORM_ADMIN,
+    Destination,
+    EventKind,
+    IncomingEvent,
+)
 from bot.core.replies import Image, Reply
 from bot.settings import SlackSettings
 from bot.store.conversations import STORE_ERRORS
@@ -167,10 +176,15 @@ class SlackAdapter:
         await self._run_event(payload)
 
     async def _run_home(self, payload: dict) -> None:
+        """The home tab, built by the engine (an administrator's includes the company report: the platform's
+        word that they administer the workspace is asked as for a message) and published as a delivery."""
         who = ConversationKey(*payload["who"])
-        client = await self._client_for(who.workspace)
-        if client is not None:
-            await self.publish_home(client, who)
+        capabilities = _CAPABILITIES | {HOME_TAB}
+        if await self.roles.is_admin(who, self.is_workspace_admin):
+            capabilities |= {PLATFORM_ADMIN}
+        replies = await self.engine.home(who, capabilities=capabilities)
+        home = Destination(PLATFORM, who.workspace, who.user, surface=HOME_SURFACE)
+        await self.delivery.deliver(replies, home, seed=f"home:{who}:{payload.get('event_id') or ''}")
 
 
     async def _on_message(self, body: dict, event: dict, context: dict) -> None:
@@ -223,7 +237,8 @@ class SlackAdapter:
         if event.get("tab") != "home":
             return
         who = ConversationKey(PLATFORM, context["team_id"] or "-", event["user"])
-        self._job(context, who, HOME_JOB, {"who": [who.platform, who.workspace, who.user]}, body.get("event_id"))
+        self._job(context, who, HOME_JOB, {"who": [who.platform, who.workspace, who.user],
+                                           "event_id": body.get("event_id") or ""}, body.get("event_id"))
 
     # --- work after the ack -----------------------------------------------
 
@@ -237,13 +252,10 @@ class SlackAdapter:
         except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.warning("chat.update of the clicked message failed: %s", exc)
 
-    async def publish_home(self, client: AsyncWebClient, who: ConversationKey) -> None:
-        replies = await self.engine.home(who)
-        view = home_view(self.engine.content.texts["home.title"], replies)
-        try:
-            await client.views_publish(user_id=who.user, view=view)
-        except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            log.error("views.publish failed for %s: %s", who, exc)
+    async def _publish_home(self, client: AsyncWebClient, to: Destination, replies: Sequence[Reply]) -> None:
+        """views.publish is idempotent (the whole tab is replaced): a resend simply publishes again."""
+        view = home_view(self.engine.content.texts["home.title"], list(replies))
+        await client.views_publish(user_id=to.address, view=view)
 
     # --- the delivery outlet ------------------------------------------------
 
@@ -254,6 +266,9 @@ class SlackAdapter:
             raise SendFailed(f"no Slack installation for workspace {to.workspace}", permanent=True)
         on_screen_at = None  # Slack's own time of the last message: event timestamps compare with it
         try:
+            if to.surface == HOME_SURFACE:
+                await self._publish_home(client, to, replies)
+                return None
             already = await self._already_posted(client, to) if resend else {}
             for index, item in enumerate(plan_delivery(list(replies))):
                 mark = f"{seed}:{index}"

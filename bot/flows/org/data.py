@@ -112,7 +112,8 @@ async def export_organisation(client: aioredis.Redis, keys: Keys, org_id: str) -
     return {"organisation": {"id": org.id, "name": org.name, "outside": org.outside,
                              "contacts": {role: [{"platform": p.platform, "workspace": p.workspace, "kind": p.kind,
                                                   "id": p.id} for p in org.reach(role)] for role in ROLES}},
-            "workspaces": workspaces}
+            "workspaces": workspaces,
+            "company_checks": [json.loads(r) for r in await client.lrange(keys.company_checks(org_id), 0, -1)]}
 
 
 def write_csv(export: dict[str, Any], directory: Path) -> list[Path]:
@@ -183,6 +184,7 @@ async def delete_organisation(client: aioredis.Redis, keys: Keys, org_id: str) -
             doomed.append(key.decode())
         doomed += [keys.incidents_of_workspace(platform, workspace), keys.administrators(platform, workspace)]
     doomed += [keys.organisation_role(org_id, r) for r in ROLES] + [keys.legacy_organisation(org_id)]
+    doomed.append(keys.company_checks(org_id))  # the company's own self-checks (company_checks.py)
     doomed += [keys.organisation_of(p, w) for p, w in org.workspaces]
     doomed += [keys.organisation_workspaces(org_id), keys.organisation(org_id)]
     for key in doomed:

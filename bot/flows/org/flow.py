@@ -17,7 +17,12 @@ from bot.core.events import CAN_POST_TO_CHANNELS, KNOWS_ADMINS, action_value
 from bot.core.flow import Flow, on
 from bot.core.replies import Choice, Recipient
 from bot.flows.menu import MENU, send_menu
-from bot.flows.org.admins import DEFAULT_CODE_HOURS, administrators_of, new_code, normalise_code
+from bot.flows.org.admins import (
+    DEFAULT_CODE_HOURS,
+    administrators_of,
+    new_code,
+    normalise_code,
+)
 from bot.flows.org.store import ROLES, Organisation, organisations
 from bot.store.keys import ConversationKey
 
@@ -80,7 +85,9 @@ async def show_roles(conv: Conversation) -> None:
     options = [Choice(conv.text(f"role.{role}"), action_value("admin_role", role)) for role in ROLES]
     options += [Choice(contact.label, action_value("admin_outside", contact.id))
                 for contact in conv.content.incidents.own_contacts.values()]
-    options += [Choice(conv.text("admin.people"), action_value("admin_people")),
+    options += [Choice(conv.text("company.menu"), action_value("company_report")),  # company_flow.py
+                Choice(conv.text("company.check_start"), action_value("company_check")),
+                Choice(conv.text("admin.people"), action_value("admin_people")),
                 Choice(conv.text("admin.incidents"), action_value("workspace_incidents")),
                 Choice(conv.text("result.menu"), action_value("show_menu"))]
     conv.out.choices(conv.text("admin.roles_prompt"), options)

@@ -8,6 +8,11 @@ Data (conv.data["diagnosis"]): {"answers": [answer index or None] * 25,
 draft survives やめる and restarts; it is cleared when a result is recorded.
 Answers are stored by question, so a repeated or late click can change an
 answer but never add a second one.
+
+On the company's behalf (an administrator, bot/flows/org/company_flow.py): conv.data["diagnosis_for"]
+= {"org": id, "site": name} while it is answered; its draft is kept apart (conv.data["diagnosis_company"],
+so a personal draft in progress is not lost) and the result goes to the organisation
+(bot/flows/org/company_checks.py), never to the person's own results.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from bot.core.events import action_value
 from bot.core.flow import Flow, IntentRoute, on, when
 from bot.core.replies import Choice, Choices, Progress, Recipient, Text
 from bot.flows.menu import MENU, send_menu, stale_choice
+from bot.flows.org.company_result import finish_for_company
 from bot.flows.org.store import organisations
 from bot.flows.selfcheck.report import (
     SCORE_CHART,
@@ -34,6 +40,17 @@ from bot.flows.selfcheck.scoring import score_diagnosis
 
 NAME = "diagnosis"
 ASKING = "diagnosis_asking"
+FOR_COMPANY = "diagnosis_for"  # set while an administrator answers on the company's behalf
+COMPANY_DRAFT = "diagnosis_company"
+
+
+def _draft_key(conv: Conversation) -> str:
+    return COMPANY_DRAFT if conv.data.get(FOR_COMPANY) else NAME
+
+
+def answering_for(conv: Conversation) -> dict[str, str] | None:
+    """{"org", "site"} while the self-check is answered on the company's behalf."""
+    return conv.data.get(FOR_COMPANY) or None
 
 
 def _item_count(conv: Conversation) -> int:
@@ -41,7 +58,7 @@ def _item_count(conv: Conversation) -> int:
 
 
 def _draft(conv: Conversation) -> dict[str, Any] | None:
-    draft = conv.data.get(NAME)
+    draft = conv.data.get(_draft_key(conv))
     if draft and len(draft.get("answers", ())) == _item_count(conv):
         return draft
     return None
@@ -53,7 +70,10 @@ def _new_draft(conv: Conversation) -> dict[str, Any]:
         "current": 0,
         "started_at": conv.services.clock().isoformat(timespec="seconds"),
     }
-    conv.data[NAME] = draft
+    company = answering_for(conv)
+    if company:
+        draft.update(org=company.get("org", ""), site=company.get("site", ""))
+    conv.data[_draft_key(conv)] = draft
     return draft
 
 
@@ -101,7 +121,11 @@ async def ask_current(conv: Conversation) -> None:
     given = draft["answers"][item.no - 1]
     if given is not None:
         lines.append(conv.text("diagnosis.current_answer", label=checklist.answers[given].label))
-    conv.out.add(Progress(item.no, len(checklist.items), checklist.category_of(item.no).name))
+    label = checklist.category_of(item.no).name
+    company = answering_for(conv)
+    if company:
+        label = conv.text("company_check.progress", site=company.get("site", ""), category=label)
+    conv.out.add(Progress(item.no, len(checklist.items), label))
     conv.out.choices(
         "\n".join(lines),
         # Each answer also by the words people type for it (content/phrases.yaml answers: 「やってない」「一部」).
@@ -111,6 +135,21 @@ async def ask_current(conv: Conversation) -> None:
 
 
 async def begin(conv: Conversation) -> None:
+    conv.data.pop(FOR_COMPANY, None)  # 「自社診断」 is always one's own
+    await _begin(conv)
+
+
+async def begin_for_company(conv: Conversation, org_id: str, site: str) -> None:
+    """The same 25 questions, answered on the organisation's behalf (for one site, or 「全社」); a paused
+    draft of the same site is resumed."""
+    draft = conv.data.get(COMPANY_DRAFT)
+    if draft and (draft.get("site") != site or draft.get("org") != org_id):
+        del conv.data[COMPANY_DRAFT]
+    conv.data[FOR_COMPANY] = {"org": org_id, "site": site}
+    await _begin(conv, intro="company_check.intro", site=site)
+
+
+async def _begin(conv: Conversation, *, intro: str = "diagnosis.intro", **params: str) -> None:
     draft = _draft(conv)
     if draft and _answered(draft):
         resume_at = _first_unanswered(draft)
@@ -119,7 +158,7 @@ async def begin(conv: Conversation) -> None:
             "diagnosis.resumed", no=draft["current"] + 1, answered=_answered(draft), total=_item_count(conv)))
     else:
         _new_draft(conv)
-        conv.out.text(conv.text("diagnosis.intro", total=_item_count(conv)))
+        conv.out.text(conv.text(intro, total=_item_count(conv), **params))
     await ask_current(conv)
 
 
@@ -175,6 +214,12 @@ async def finish(conv: Conversation, no: str, answer: str) -> None:
     draft["answers"][index] = choice
     checklist = conv.content.checklist
     score = score_diagnosis(draft["answers"], checklist)
+    company = answering_for(conv)
+    if company:
+        del conv.data[COMPANY_DRAFT]
+        conv.data.pop(FOR_COMPANY, None)
+        await finish_for_company(conv, score, org_id=company.get("org", ""), site=company.get("site", ""))
+        return
     store = conv.services.store
     previous = await store.results(conv.who, limit=1)
     now = conv.services.clock()
@@ -235,7 +280,8 @@ async def back(conv: Conversation) -> None:
 
 async def pause(conv: Conversation) -> None:
     draft = _draft(conv)
-    conv.out.text(conv.text("diagnosis.paused", answered=_answered(draft), total=_item_count(conv)))
+    key = "company_check.paused" if conv.data.pop(FOR_COMPANY, None) else "diagnosis.paused"
+    conv.out.text(conv.text(key, answered=_answered(draft), total=_item_count(conv)))
     await send_menu(conv)
 
 

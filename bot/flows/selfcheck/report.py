@@ -109,6 +109,11 @@ def _lead_text(conv: Conversation, score: DiagnosisScore) -> str:
     return "\n\n".join(blocks)
 
 
+def lead_text(conv: Conversation, score: DiagnosisScore) -> str:
+    """How to read the total and the first steps (the company's own check shows it too)."""
+    return _lead_text(conv, score)
+
+
 def _weak_items_text(conv: Conversation, score: DiagnosisScore) -> str:
     """The items to work on first with their countermeasures (or why there are none), then the others."""
     checklist = conv.content.checklist
@@ -204,7 +209,8 @@ def render_result(conv: Conversation, score: DiagnosisScore, *, previous: dict[s
     conv.out.choices(conv.text("result.next_prompt", total=score.total), [details, *_next_options(conv, can_share)])
 
 
-def render_details(conv: Conversation, score: DiagnosisScore, *, can_share: bool) -> None:
+def render_details(conv: Conversation, score: DiagnosisScore, *, can_share: bool,
+                   options: list[Choice] | None = None) -> None:
     """One tap away: every item to work on with its countermeasure, the items answered わからない with how
     to find out, and what SECURITY ACTION still needs."""
     conv.out.text(_weak_items_text(conv, score))
@@ -212,7 +218,8 @@ def render_details(conv: Conversation, score: DiagnosisScore, *, can_share: bool
     if unknown:
         conv.out.text(unknown)
     conv.out.text(_security_action_text(conv, score))
-    conv.out.choices(conv.text("result.next_prompt", total=score.total), _next_options(conv, can_share))
+    conv.out.choices(conv.text("result.next_prompt", total=score.total),
+                     options if options is not None else _next_options(conv, can_share))
 
 
 def render_history(conv: Conversation, results: list[dict[str, Any]], *, shown: int = 10) -> None:
