@@ -25,7 +25,7 @@ from typing import Awaitable, Callable
 
 from bot.core.work_queue import WorkQueue
 from bot.store.conversations import STORE_ERRORS
-from bot.store.inbox import LEASE_MS, Inbox, Job
+from bot.store.inbox import LEASE_MS, Inbox, Job, RunningEntry, running_entry
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,9 @@ class InboxWorker:
     async def _run(self, tenant: str, entry_id: str, job: Job) -> None:
         handler = self._handlers.get(job.kind)
         attempt = 0
+        running = RunningEntry(self.inbox.keys.inbox(tenant), entry_id)
         while handler is not None:
+            token = running_entry.set(running)
             try:
                 await handler(job.payload)
                 break
@@ -220,9 +222,11 @@ class InboxWorker:
                 log.warning("%s job %s waits for the store (%r); again in %.1f s", tenant, entry_id, exc, wait)
                 await asyncio.sleep(wait)
                 attempt += 1
+            finally:
+                running_entry.reset(token)
         if handler is None:
             log.error("no handler for %s jobs: %s dropped", job.kind, entry_id)
-        while True:
+        while not running.cleared:
             try:
                 await self.inbox.done(tenant, entry_id)
                 return

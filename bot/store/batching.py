@@ -14,9 +14,22 @@ run again on its own.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from redis.exceptions import NoScriptError
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """A registered script (redis-py `register_script`) with its keys and arguments, for `many`."""
+
+    script: Any
+    keys: Sequence[Any]
+    args: Sequence[Any]
+
+    def command(self) -> tuple:
+        return ("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
 
 
 class _Call:
@@ -39,12 +52,13 @@ class CommandBatcher:
 
     async def script(self, script: Any, *, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """A registered script's answer (redis-py `register_script`), run by its SHA."""
-        [answer] = await self._submit([("EVALSHA", script.sha, len(keys), *keys, *args)], [script])
+        [answer] = await self.many(ScriptCall(script, keys, args))
         return answer
 
-    async def many(self, *commands: tuple) -> list[Any]:
-        """The answers of several commands sent together (raises the first error among them)."""
-        return await self._submit([tuple(c) for c in commands], [None] * len(commands))
+    async def many(self, *commands: tuple | ScriptCall) -> list[Any]:
+        """The answers of several commands (or scripts) sent together (raises the first error among them)."""
+        return await self._submit([c.command() if isinstance(c, ScriptCall) else tuple(c) for c in commands],
+                                  [c.script if isinstance(c, ScriptCall) else None for c in commands])
 
     async def _submit(self, commands: Sequence[tuple], scripts: Sequence[Any | None]) -> list[Any]:
         loop = asyncio.get_running_loop()

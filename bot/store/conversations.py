@@ -34,7 +34,8 @@ from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 from redis.exceptions import RedisClusterException, RedisError
 
-from bot.store.batching import CommandBatcher
+from bot.store.batching import CommandBatcher, ScriptCall
+from bot.store.inbox import running_entry
 from bot.store.keys import ConversationKey, Keys
 
 log = logging.getLogger(__name__)
@@ -310,11 +311,18 @@ class Store:
         """The entry's replies were delivered (or given up on): it leaves the outbox; with `shown`
         (who, seed, when), in the same round trip, as `mark_shown`."""
         if shown is None:
-            await self.batch.execute("XDEL", self.keys.outbox(tenant), entry_id)
+            done: tuple | ScriptCall = ("XDEL", self.keys.outbox(tenant), entry_id)
+        else:
+            who, seed, at = shown
+            done = ScriptCall(self._mark_shown, [self.keys.conversation(who), self.keys.outbox(tenant)],
+                              [seed, f"{at:.6f}", entry_id])
+        # Within an inbox job this is its last write: the job's inbox entry goes in the same round trip.
+        job = running_entry.get()
+        if job is None or job.cleared:
+            await self.batch.many(done)
             return
-        who, seed, at = shown
-        await self.batch.script(self._mark_shown, keys=[self.keys.conversation(who), self.keys.outbox(tenant)],
-                                args=[seed, f"{at:.6f}", entry_id])
+        await self.batch.many(done, job.delete_command())
+        job.cleared = True
 
     async def outbox_entries(self, tenant: str, *, older_than_ms: int,
                              count: int = 100) -> list[tuple[str, str, list[StoreOp]]]:

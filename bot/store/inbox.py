@@ -9,6 +9,7 @@ and deletes each entry once handled.
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,22 @@ _RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+@dataclass
+class RunningEntry:
+    """The inbox entry whose job is running in this task (`running_entry`). The job's last write
+    may delete it in the same round trip (and say so with `cleared`); the worker then does not."""
+
+    key: str
+    entry_id: str
+    cleared: bool = False
+
+    def delete_command(self) -> tuple:
+        return ("XDEL", self.key, self.entry_id)
+
+
+running_entry: ContextVar[RunningEntry | None] = ContextVar("running_inbox_entry", default=None)
 
 
 @dataclass(frozen=True)
