@@ -237,6 +237,23 @@ async def test_someone_who_is_not_an_administrator_is_refused(engine):
     assert await PolicyStore(engine.store.client, engine.store.keys).load(org.id) is None
 
 
+async def test_a_button_from_another_step_is_stale(engine):
+    await _company(engine)
+    await make_admin(engine, "soumu")
+    lead = LocalChat(engine, user="soumu")
+    for typed in ("基本方針", "基本方針をつくる", "1", "1", "山田 太郎", "今日", "この内容で進む"):
+        await lead.send(typed)
+    stale = render_replies(await lead.click("policy_choice:toggle:leadership"))  # from the commitments screen
+    assert "前の画面のもの" in stale and "この内容で確定しますか" in stale
+    await lead.send("確定")
+    org = await OrgStore(engine.store.client, engine.store.keys).for_workspace("local", "local")
+    stored = await PolicyStore(engine.store.client, engine.store.keys).load(org.id)
+    assert "leadership" in stored.commitments and len(stored.commitments) == 8  # the stale click changed nothing
+    # A step nobody began (a forged button) is no draft.
+    forged = render_replies(await LocalChat(engine, user="tanaka").click("policy_step:confirm"))
+    assert "前の画面のもの" in forged and "【案】" not in forged
+
+
 async def test_an_administrator_removed_while_drafting_cannot_confirm(engine):
     org = await _company(engine)
     await make_admin(engine, "soumu")

@@ -397,6 +397,7 @@ REQUIRED_TEXTS.update({
     "policy.dropped": _p("heading"),
     "policy.commitments_done": _NONE,
     "policy.none_kept": _NONE,
+    "policy.step_hint": _NONE,
     "policy.commitments_hint": _NONE,
     "policy.draft_section": _p("heading", "n", "text"),
     "policy.draft_text": _p("preamble", "sections", "signature", "title"),

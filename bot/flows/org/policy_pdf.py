@@ -29,7 +29,8 @@ def render_policy_pdf(template: PolicyTemplate, texts: Texts, params: dict[str, 
               "date": texts.date(day)}
     chosen = [c for c in template.commitments if c.id in set(params["commitments"])]
     with ExitStack() as stack:
-        document = JapaneseDocument(title=f"{template.title}（{params['company']}）", author=params["company"],
+        document = JapaneseDocument(title=texts.render("policy.document_title", company=params["company"]),
+                                    author=params["company"],
                                     created=datetime.combine(day, time(9, 0)), stack=stack)
         document.title(template.title)
         document.paragraph(template.preamble.format(company=params["company"]))
