@@ -38,9 +38,8 @@ from bot.flows.selfcheck.scoring import DONE, NOT_DONE, PARTIAL, UNKNOWN
 from bot.runtime.server import build_app
 from bot.settings import DEFAULT_CONTENT_DIR
 from tests.support.admins import make_admin
-from tests.support.line_webhooks import BOT, PUBLIC
+from tests.support.line_webhooks import BOT, PUBLIC, line_settings, say
 from tests.support.line_webhooks import USER as LINE_USER
-from tests.support.line_webhooks import line_settings, say
 from tests.support.replies import render_replies
 from tests.support.slack_events import DM, TEAM, USER, all_text, dm, posts, send_event, slack_settings
 
