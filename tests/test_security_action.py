@@ -42,6 +42,7 @@ from tests.support.line_webhooks import BOT, PUBLIC, line_settings, say
 from tests.support.line_webhooks import USER as LINE_USER
 from tests.support.replies import render_replies
 from tests.support.slack_events import DM, TEAM, USER, all_text, dm, posts, send_event, slack_settings
+from tests.test_stray_input import Typist
 
 ALL_DONE = [DONE] * 25
 PUBLISHED = SecurityPolicy("山田商事株式会社", "代表取締役", "山田 太郎", "2026-11-20", ("leadership",),
@@ -403,3 +404,19 @@ async def test_line_administrator_gets_a_link_that_serves_the_pdf(engine, fake_l
         assert (await line.get(f"/documents/{short}.pdf")).status == 200
         await asyncio.sleep(0.5)
         assert (await line.get(f"/documents/{short}.pdf")).status == 404
+
+
+async def test_stray_input_while_drafting_creates_no_incident_and_tells_nobody(engine):
+    """As tests/test_stray_input.py does for every other state: each step of the draft."""
+    await _company(engine)
+    await make_admin(engine, "yamada")
+    typist = Typist(engine)
+    chat = LocalChat(engine, user="yamada")
+    await chat.send("基本方針")
+    await chat.send("基本方針をつくる")
+    for step, answer in (("company", "1"), ("title", "1"), ("name", "山田 太郎"), ("date", "今日"),
+                         ("commitments", "この内容で進む"), ("confirm", None)):
+        await typist.check(chat, f"the policy's {step}")
+        if answer is not None:
+            await chat.send(answer)
+    assert len(typist.checked) == 6
