@@ -17,7 +17,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from bot.adapters.line.document_store import DOCUMENT_TTL_SECONDS, DocumentStore, document_url
+from bot.adapters.line.document_store import (
+    DOCUMENT_TTL_SECONDS,
+    DocumentStore,
+    document_url,
+)
 from bot.adapters.local import LocalChat, save_images
 from bot.core.events import Destination
 from bot.core.outbox import OutboxEntry
@@ -41,7 +45,16 @@ from tests.support.admins import make_admin
 from tests.support.line_webhooks import BOT, PUBLIC, line_settings, say
 from tests.support.line_webhooks import USER as LINE_USER
 from tests.support.replies import render_replies
-from tests.support.slack_events import DM, TEAM, USER, all_text, dm, posts, send_event, slack_settings
+from tests.support.slack_events import (
+    DM,
+    TEAM,
+    USER,
+    all_text,
+    dm,
+    posts,
+    send_event,
+    slack_settings,
+)
 from tests.test_stray_input import Typist
 
 ALL_DONE = [DONE] * 25

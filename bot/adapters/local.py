@@ -8,7 +8,16 @@ from pathlib import Path
 from bot.content.loader import Texts
 from bot.core.engine import Engine
 from bot.core.events import IncomingEvent
-from bot.core.replies import Card, Choices, Document, Image, Notice, Progress, Reply, Text
+from bot.core.replies import (
+    Card,
+    Choices,
+    Document,
+    Image,
+    Notice,
+    Progress,
+    Reply,
+    Text,
+)
 from bot.store.keys import ConversationKey
 
 PLATFORM = "local"

@@ -36,7 +36,11 @@ from linebot.v3.webhooks import (
 )
 
 from bot.adapters.line import messages as line_messages
-from bot.adapters.line.document_store import DOCUMENT_TTL_SECONDS, DocumentStore, document_url
+from bot.adapters.line.document_store import (
+    DOCUMENT_TTL_SECONDS,
+    DocumentStore,
+    document_url,
+)
 from bot.adapters.line.image_store import ImageStore, image_urls
 from bot.core.delivery import Delivery, SendFailed
 from bot.core.engine import Engine

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.replies import Card, Choice, Choices, Document, Image, Notice, Progress, Reply, Text
+from bot.core.replies import (
+    Card,
+    Choice,
+    Choices,
+    Document,
+    Image,
+    Notice,
+    Progress,
+    Reply,
+    Text,
+)
 
 MAX_MESSAGES = 5
 MAX_TEXT = 5000

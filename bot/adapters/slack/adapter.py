@@ -34,7 +34,14 @@ from bot.adapters.slack.blocks import (
 from bot.adapters.slack.oauth_store import RedisInstallationStore, RedisOAuthStateStore
 from bot.core.delivery import Delivery, SendFailed
 from bot.core.engine import Engine
-from bot.core.events import CAN_POST_TO_CHANNELS, KNOWS_ADMINS, PLATFORM_ADMIN, Destination, EventKind, IncomingEvent
+from bot.core.events import (
+    CAN_POST_TO_CHANNELS,
+    KNOWS_ADMINS,
+    PLATFORM_ADMIN,
+    Destination,
+    EventKind,
+    IncomingEvent,
+)
 from bot.core.replies import Document, Image, Reply
 from bot.settings import SlackSettings
 from bot.store.conversations import STORE_ERRORS

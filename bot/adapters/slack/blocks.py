@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from bot.core.replies import Card, Choices, Document, Image, Notice, Progress, Reply, Text
+from bot.core.replies import (
+    Card,
+    Choices,
+    Document,
+    Image,
+    Notice,
+    Progress,
+    Reply,
+    Text,
+)
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000

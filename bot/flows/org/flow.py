@@ -17,7 +17,12 @@ from bot.core.events import CAN_POST_TO_CHANNELS, KNOWS_ADMINS, action_value
 from bot.core.flow import Flow, on
 from bot.core.replies import Choice, Recipient
 from bot.flows.menu import MENU, send_menu
-from bot.flows.org.admins import DEFAULT_CODE_HOURS, administrators_of, new_code, normalise_code
+from bot.flows.org.admins import (
+    DEFAULT_CODE_HOURS,
+    administrators_of,
+    new_code,
+    normalise_code,
+)
 from bot.flows.org.store import ROLES, Organisation, organisations
 from bot.store.keys import ConversationKey
 
