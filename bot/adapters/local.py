@@ -8,7 +8,16 @@ from pathlib import Path
 from bot.content.loader import Texts
 from bot.core.engine import Engine
 from bot.core.events import IncomingEvent
-from bot.core.replies import Card, Choices, Image, Notice, Progress, Reply, Text
+from bot.core.replies import (
+    Card,
+    Choices,
+    Document,
+    Image,
+    Notice,
+    Progress,
+    Reply,
+    Text,
+)
 from bot.store.keys import ConversationKey
 
 PLATFORM = "local"
@@ -43,6 +52,9 @@ def render_reply(reply: Reply, *, texts: Texts, image_paths: dict[str, Path] | N
     if isinstance(reply, Image):
         path = (image_paths or {}).get(reply.name)
         return texts.render("local.image", alt=reply.alt_text) + (f"\n{path}" if path else "")
+    if isinstance(reply, Document):
+        path = (image_paths or {}).get(reply.name)
+        return texts.render("local.document", title=reply.title) + (f"\n{path}" if path else "")
     if isinstance(reply, Notice):
         who = reply.to.label or reply.to.id
         inner = render_replies(list(reply.replies), texts=texts, image_paths=image_paths)
@@ -55,25 +67,29 @@ def render_replies(replies: list[Reply], *, texts: Texts, image_paths: dict[str,
     return "\n\n".join(render_reply(r, texts=texts, image_paths=image_paths) for r in replies)
 
 
-def _images(replies: list[Reply]) -> list[Image]:
-    found = []
+def _files(replies: list[Reply]) -> list[Image | Document]:
+    found: list[Image | Document] = []
     for reply in replies:
-        if isinstance(reply, Image):
+        if isinstance(reply, (Image, Document)):
             found.append(reply)
         elif isinstance(reply, Notice):
-            found.extend(_images(list(reply.replies)))
+            found.extend(_files(list(reply.replies)))
     return found
 
 
 async def save_images(engine: Engine, replies: list[Reply], directory: Path) -> dict[str, Path]:
-    """Draw every image in the replies into `directory`; name -> absolute path."""
+    """Draw every image (and make every document, e.g. a PDF) in the replies into `directory`;
+    name -> absolute path."""
     paths = {}
-    for image in _images(replies):
-        data = await engine.render_image(image)
+    for item in _files(replies):
+        if isinstance(item, Document):
+            data = await engine.render_document(item)
+        else:
+            data = await engine.render_image(item)
         directory.mkdir(parents=True, exist_ok=True)
-        path = (directory / image.name).resolve()
+        path = (directory / item.name).resolve()
         await asyncio.to_thread(path.write_bytes, data)
-        paths[image.name] = path
+        paths[item.name] = path
     return paths
 
 

@@ -113,6 +113,27 @@ class SecurityAction:
     two_star_steps: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class PolicyCommitment:
+    id: str
+    label: str  # on a button: keep or drop it
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PolicyTemplate:
+    """The 情報セキュリティ基本方針 a company drafts for SECURITY ACTION ★★ (policy_template.yaml)."""
+
+    title: str
+    preamble: str  # {company}
+    commitments: tuple[PolicyCommitment, ...]
+    signature: tuple[str, ...]  # lines set flush right: {date}, {company}, {title}, {name}
+
+    def commitment(self, commitment_id: str) -> PolicyCommitment | None:
+        return next((c for c in self.commitments if c.id == commitment_id), None)
+
+
 class Texts:
     """Reply texts by key; `render` fills the placeholders."""
 
@@ -184,6 +205,7 @@ class Content:
     lessons: dict[int, Lesson]  # by checklist item
     intents: IntentSpec
     incidents: IncidentContent
+    policy_template: PolicyTemplate
 
 
 # Notes for the people who keep the content: shipped, never read by the bot.
@@ -243,6 +265,36 @@ def _security_action_problems(data: dict, item_count: int) -> list[ContentProble
     if bad:
         return [ContentProblem("security_action.yaml", "one_star.items", f"no checklist item {bad}")]
     return []
+
+
+POLICY_TEMPLATE_FILE = "policy_template.yaml"
+_POLICY_PLACEHOLDERS = {"preamble": {"company"}, "signature": {"date", "company", "title", "name"}}
+
+
+def _policy_template_problems(data: dict) -> list[ContentProblem]:
+    problems = []
+    formatter = string.Formatter()
+    ids = [c["id"] for c in data["commitments"]]
+    for commitment_id in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(ContentProblem(POLICY_TEMPLATE_FILE, "commitments", f"the id {commitment_id!r} is used twice"))
+    for field_name, allowed in _POLICY_PLACEHOLDERS.items():
+        texts = data[field_name] if isinstance(data[field_name], list) else [data[field_name]]
+        for i, text in enumerate(texts):
+            where = f"{field_name}[{i}]" if isinstance(data[field_name], list) else field_name
+            try:
+                used = {name for _, name, _, _ in formatter.parse(text) if name is not None}
+            except ValueError as exc:
+                problems.append(ContentProblem(POLICY_TEMPLATE_FILE, where, f"bad placeholder syntax: {exc}"))
+                continue
+            if used - allowed:
+                problems.append(ContentProblem(POLICY_TEMPLATE_FILE, where, (
+                    f"unknown placeholder(s) {sorted(used - allowed)}; allowed: {', '.join(sorted(allowed))}")))
+    for i, commitment in enumerate(data["commitments"]):
+        for field_name in ("heading", "text"):
+            if "{" in commitment[field_name] or "}" in commitment[field_name]:
+                problems.append(ContentProblem(POLICY_TEMPLATE_FILE, f"commitments[{i}].{field_name}",
+                                               "no placeholders here (braces are not allowed)"))
+    return problems
 
 
 def _texts_problems(data: dict) -> list[ContentProblem]:
@@ -331,7 +383,7 @@ def _unknown_files(content_dir: Path, kinds: tuple[str, ...] | None) -> list[Con
     A playbook is read when its kind is listed in incidents/policy.yaml; while that file cannot
     be read (its own problem is reported), files in incidents/ are not called unknown.
     """
-    known = set(FILES) | {INTENTS_FILE, EXAMPLES_FILE, CONTACTS_FILE, TRIAGE_FILE, POLICY_FILE, SPELLING_FILE}
+    known = set(FILES) | {POLICY_TEMPLATE_FILE, INTENTS_FILE, EXAMPLES_FILE, CONTACTS_FILE, TRIAGE_FILE, POLICY_FILE, SPELLING_FILE}
     known |= {playbook_file(kind) for kind in kinds or ()}
     problems = []
     for path in sorted(p for p in content_dir.rglob("*") if p.is_file()):
@@ -365,6 +417,10 @@ def _read_content(content_dir: Path) -> tuple[list[ContentProblem], Content | No
             problems.extend(_security_action_problems(action, item_count))
     if texts is not None:
         problems.extend(_texts_problems(texts))
+    template = read_valid(content_dir / POLICY_TEMPLATE_FILE, POLICY_TEMPLATE_FILE, schema.POLICY_TEMPLATE, problems)
+    if template is not None:
+        problems.extend(_policy_template_problems(template))
+        problems.extend(_spelling_problems(spelling, {POLICY_TEMPLATE_FILE: template}))
     policy = read_policy(content_dir, problems)
     kinds = policy_kinds(policy)
     intents = read_intents(content_dir, kinds, problems)
@@ -377,7 +433,7 @@ def _read_content(content_dir: Path) -> tuple[list[ContentProblem], Content | No
     if problems:
         return problems, None
     assert lessons is not None and intents is not None and incidents is not None
-    return [], _build(checklist, action, texts, phrases, lessons, intents, incidents)
+    return [], _build(checklist, action, texts, phrases, lessons, intents, incidents, template)
 
 
 def check_content(content_dir: Path) -> list[ContentProblem]:
@@ -394,7 +450,7 @@ def load_content(content_dir: Path) -> Content:
 
 
 def _build(checklist: dict, action: dict, texts: dict, phrases: dict, lessons: dict[int, Lesson],
-           intents: IntentSpec, incidents: IncidentContent) -> Content:
+           intents: IntentSpec, incidents: IncidentContent, template: dict) -> Content:
     footnotes = checklist.get("footnotes") or {}
     return Content(
         checklist=Checklist(
@@ -440,4 +496,13 @@ def _build(checklist: dict, action: dict, texts: dict, phrases: dict, lessons: d
         lessons=lessons,
         intents=intents,
         incidents=incidents,
+        policy_template=_policy_template(template),
     )
+
+
+def _policy_template(data: dict) -> PolicyTemplate:
+    return PolicyTemplate(
+        title=data["title"], preamble=data["preamble"].strip(),
+        commitments=tuple(PolicyCommitment(c["id"], c["label"], c["heading"], c["text"].strip())
+                          for c in data["commitments"]),
+        signature=tuple(data["signature"]))

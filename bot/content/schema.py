@@ -114,6 +114,35 @@ SECURITY_ACTION = {
     },
 }
 
+# The 情報セキュリティ基本方針 template (policy_template.yaml); placeholders checked in bot/content/loader.py.
+POLICY_TEMPLATE = {
+    "type": "object",
+    "required": ["title", "preamble", "commitments", "signature"],
+    "additionalProperties": False,
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 30},
+        "preamble": {"type": "string", "minLength": 20, "maxLength": 400},
+        "commitments": {
+            "type": "array",
+            "minItems": 1,
+            # Each is a button to keep or drop it, with 「この内容で進む」 and 「やめる」: a LINE quick reply holds 13.
+            "maxItems": 11,
+            "items": {
+                "type": "object",
+                "required": ["id", "label", "heading", "text"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z_]+$"},
+                    "label": {"type": "string", "minLength": 1, "maxLength": 14},
+                    "heading": {"type": "string", "minLength": 1, "maxLength": 40},
+                    "text": {"type": "string", "minLength": 20, "maxLength": 300},
+                },
+            },
+        },
+        "signature": {"type": "array", "items": _TEXT, "minItems": 1, "maxItems": 5},
+    },
+}
+
 TEXTS = {
     "type": "object",
     "additionalProperties": _TEXT,

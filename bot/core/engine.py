@@ -30,7 +30,7 @@ from bot.core.events import Destination, IncomingEvent
 from bot.core.flow import NOT_UNDERSTOOD, OVERVIEW, Flow
 from bot.core.machine import build_machine
 from bot.core.outbox import OutboxEntry
-from bot.core.replies import Image, Reply, Text
+from bot.core.replies import Document, Image, Reply, Text
 from bot.core.router import Router
 from bot.store.conversations import STORE_ERRORS, CommitOutcome, Store
 from bot.store.keys import ConversationKey
@@ -65,6 +65,7 @@ class Engine:
                                  resources=dict(resources or {}))
         self._locks = KeyedLocks()
         self._renderers = {name: draw for flow in flows for name, draw in flow.images.items()}
+        self._documents = {name: make for flow in flows for name, make in flow.documents.items()}
 
     async def step(self, event: IncomingEvent, *, reply_to: Destination | None = None) -> Step:
         """Handle one event; with `reply_to`, its replies are committed to the tenant's outbox
@@ -99,6 +100,13 @@ class Engine:
         if draw is None:
             raise LookupError(f"no flow declares the image renderer {image.renderer!r}")
         return await draw(image.params, self.services)
+
+    async def render_document(self, document: Document) -> bytes:
+        """The bytes of a described file (made off the event loop)."""
+        make = self._documents.get(document.renderer)
+        if make is None:
+            raise LookupError(f"no flow declares the document renderer {document.renderer!r}")
+        return await make(document.params, self.services)
 
     async def _handle(self, event: IncomingEvent, reply_to: Destination | None) -> Step:
         for attempt in range(MAX_ATTEMPTS):

@@ -22,6 +22,7 @@ from bot.core.replies import Choice
 
 Handler = Callable[..., Awaitable[None]]
 ImageRenderer = Callable[[dict[str, Any], Any], Awaitable[bytes]]  # (params, Services) -> PNG bytes
+DocumentRenderer = Callable[[dict[str, Any], Any], Awaitable[bytes]]  # (params, Services) -> the file's bytes
 Check = Callable[..., bool]
 
 
@@ -123,6 +124,8 @@ class Flow:
     idle_states: tuple[str, ...] = ()
     # The pictures this flow describes in its replies: renderer name -> draw(params, services) -> PNG.
     images: dict[str, ImageRenderer] = field(default_factory=dict)
+    # The files this flow describes in its replies (a PDF): renderer name -> make(params, services) -> bytes.
+    documents: dict[str, DocumentRenderer] = field(default_factory=dict)
 
 
 async def reprompt(conv: Conversation) -> None:

@@ -67,6 +67,20 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file to hand over (a PDF), described like an Image: a renderer declared by a flow (by name)
+    and its JSON-able parameters, made when it is sent (`Engine.render_document`). Slack gets the
+    file; LINE, which cannot send a PDF in a chat, a link to it on the bot's own server; the local
+    chat a path."""
+
+    name: str  # the file name, e.g. "security-policy-20261120.pdf"
+    title: str  # what it is, in words (shown with the file or the link)
+    renderer: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+    media_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class Recipient:
     """Someone other than the person talking: a user or a channel on some platform."""
 
@@ -85,7 +99,7 @@ class Notice:
     replies: tuple["Reply", ...]
 
 
-Reply = Text | Choices | Progress | Card | Image | Notice
+Reply = Text | Choices | Progress | Card | Image | Document | Notice
 
 
 @dataclass

@@ -8,6 +8,7 @@ from bot.core.replies import (
     Card,
     Choice,
     Choices,
+    Document,
     Field,
     Image,
     Notice,
@@ -31,6 +32,9 @@ def _encode(reply: Reply) -> dict[str, Any]:
     if isinstance(reply, Image):
         return {"type": "image", "name": reply.name, "alt": reply.alt_text, "renderer": reply.renderer,
                 "params": reply.params}
+    if isinstance(reply, Document):
+        return {"type": "document", "name": reply.name, "title": reply.title, "renderer": reply.renderer,
+                "params": reply.params, "media_type": reply.media_type}
     if isinstance(reply, Notice):
         to = reply.to
         return {"type": "notice", "to": [to.platform, to.workspace, to.kind, to.id, to.label],
@@ -51,6 +55,8 @@ def _decode(data: dict[str, Any]) -> Reply:
                     data["body"], data["footer"])
     if kind == "image":
         return Image(data["name"], data["alt"], data["renderer"], data["params"])
+    if kind == "document":
+        return Document(data["name"], data["title"], data["renderer"], data["params"], data["media_type"])
     if kind == "notice":
         platform, workspace, to_kind, address, label = data["to"]
         return Notice(Recipient(platform, workspace, to_kind, address, label),

@@ -12,8 +12,8 @@ from bot.flows.incidents import flow as incidents
 from bot.flows.learning import flow as learning
 from bot.flows.org import company_flow as company
 from bot.flows.org import flow as org
-from bot.flows.org import privacy
+from bot.flows.org import policy_flow, privacy
 from bot.flows.selfcheck import flow as selfcheck
 
-DEFAULT_FLOWS: tuple[Flow, ...] = (incidents.FLOW, selfcheck.FLOW, learning.FLOW, org.FLOW, company.FLOW, privacy.FLOW,
-                                   menu.FLOW)
+DEFAULT_FLOWS: tuple[Flow, ...] = (incidents.FLOW, selfcheck.FLOW, learning.FLOW, org.FLOW, company.FLOW,
+                                   policy_flow.FLOW, privacy.FLOW, menu.FLOW)

@@ -3,8 +3,9 @@
 Routes: GET /healthz; POST /slack/events (events, interactivity and slash
 commands on one URL) and, for OAuth installs, GET /slack/install and
 /slack/oauth_redirect; POST /line/callback; GET /images/{token}.png (and its
-preview) for images LINE loads by URL. A platform whose settings are absent is
-not mounted.
+preview) for images LINE loads by URL; GET /documents/{token}.pdf for files LINE
+users get as a link (a policy PDF; the link expires). A platform whose settings are
+absent is not mounted.
 
 A webhook goes through the same gates on both platforms, cheapest first, and hostile
 input is answered 4xx (or 200 and a logged skip) at the first gate it fails: the body
@@ -36,6 +37,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from slack_sdk.signature import SignatureVerifier
 
+from bot.adapters.line.document_store import DocumentStore
 from bot.adapters.line.image_store import ImageStore
 from bot.adapters.slack import requests as slack_requests
 from bot.adapters.slack.adapter import JOBS as SLACK_JOBS
@@ -361,6 +363,17 @@ async def image(request: web.Request) -> web.Response:
     return web.Response(body=data, content_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
+async def document(request: web.Request) -> web.Response:
+    """A file LINE users get as a link (a policy PDF): 404 once its link has expired."""
+    engine = request.app[ENGINE]
+    found = await DocumentStore(engine.store.client, engine.store.keys).load(request.match_info["token"])
+    if found is None:
+        return web.Response(status=404, text="not found (the link may have expired)")
+    return web.Response(body=found.body, content_type=found.media_type, headers={
+        "Content-Disposition": f'inline; filename="{found.name}"', "Cache-Control": "private, no-store",
+        "X-Robots-Tag": "noindex"})
+
+
 def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineSettings | None = None,
               workers: int = JOB_WORKERS, queue_capacity: int = 1000) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -375,6 +388,7 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
     app.router.add_get(r"/certificates/{id:[A-Za-z0-9-]+}", certificate_page)
     app.router.add_get(r"/images/{token:[A-Za-z0-9_-]+}.png", image)
     app.router.add_get(r"/images/{token:[A-Za-z0-9_-]+}/{variant:preview}.png", image)
+    app.router.add_get(r"/documents/{token:[A-Za-z0-9_-]+}.pdf", document)
 
     async def start(app: web.Application) -> None:
         # Platform API calls share one HTTP session with a bounded connection pool.

@@ -118,6 +118,14 @@ class Keys:
     def organisation_role(self, org_id: str, role: str) -> str:
         return f"{self._org(org_id)}:role:{_part(role)}"
 
+    def security_policy(self, org_id: str) -> str:
+        """The organisation's confirmed 情報セキュリティ基本方針 (JSON), for SECURITY ACTION ★★."""
+        return f"{self._org(org_id)}:security-policy"
+
+    def document(self, token: str) -> str:
+        """A file served by `bot serve` at an unguessable, expiring URL (a PDF for LINE), in its own slot."""
+        return f"{self.prefix}:" + "{doc:" + _part(token) + "}"
+
     def legacy_organisation(self, org_id: str) -> str:
         """Where versions before 0.2 kept the whole organisation as one JSON string."""
         return f"{self.prefix}:org:{_part(org_id)}"

@@ -36,11 +36,16 @@ from linebot.v3.webhooks import (
 )
 
 from bot.adapters.line import messages as line_messages
+from bot.adapters.line.document_store import (
+    DOCUMENT_TTL_SECONDS,
+    DocumentStore,
+    document_url,
+)
 from bot.adapters.line.image_store import ImageStore, image_urls
 from bot.core.delivery import Delivery, SendFailed
 from bot.core.engine import Engine
 from bot.core.events import Destination, IncomingEvent
-from bot.core.replies import Image, Reply
+from bot.core.replies import Document, Image, Reply
 from bot.settings import LineSettings
 from bot.store.inbox import Job
 from bot.store.keys import ConversationKey
@@ -82,6 +87,7 @@ class LineAdapter:
         self.api = AsyncMessagingApi(self._api_client)
         self.blob = AsyncMessagingApiBlob(self._blob_client)
         self.images = ImageStore(engine.store.client, engine.store.keys)
+        self.documents = DocumentStore(engine.store.client, engine.store.keys)
         delivery.register(PLATFORM, self)
 
     async def close(self) -> None:
@@ -175,7 +181,15 @@ class LineAdapter:
             png = await self.engine.render_image(image)
             token = await self.images.save(png)
             urls[image.name] = image_urls(self.settings.public_url, token)
-        return line_messages.render(replies, urls)
+        links = {}
+        for document in (r for r in replies if isinstance(r, Document)):
+            # LINE cannot send a PDF in a chat: a link to it on this server, for a week.
+            body = await self.engine.render_document(document)
+            token = await self.documents.save(body, name=document.name, media_type=document.media_type)
+            links[document.name] = self.engine.content.texts.render(
+                "line.document_link", title=document.title, url=document_url(self.settings.public_url, token),
+                days=DOCUMENT_TTL_SECONDS // 86400)
+        return line_messages.render(replies, urls, links)
 
     async def _push(self, to: str, batch: list[dict[str, Any]], *, key: str) -> None:
         request = PushMessageRequest.from_dict({"to": to, "messages": batch})

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.replies import Card, Choice, Choices, Image, Notice, Progress, Reply, Text
+from bot.core.replies import (
+    Card,
+    Choice,
+    Choices,
+    Document,
+    Image,
+    Notice,
+    Progress,
+    Reply,
+    Text,
+)
 
 MAX_MESSAGES = 5
 MAX_TEXT = 5000
@@ -114,10 +124,12 @@ def choices_flex(reply: Choices) -> Message:
     }
 
 
-def render(replies: list[Reply], images: dict[str, tuple[str, str]]) -> list[Message]:
+def render(replies: list[Reply], images: dict[str, tuple[str, str]],
+           documents: dict[str, str] | None = None) -> list[Message]:
     """LINE messages for the replies (notices excluded), with texts joined and choices as quick replies.
 
-    `images` maps an Image's name to its (original, preview) HTTPS URLs.
+    `images` maps an Image's name to its (original, preview) HTTPS URLs; `documents` a Document's
+    name to the text that gives its link (LINE sends no PDF in a chat).
     """
     messages: list[Message] = []
     texts: list[str] = []
@@ -159,6 +171,8 @@ def render(replies: list[Reply], images: dict[str, tuple[str, str]]) -> list[Mes
             flush_text()
             original, preview = images[reply.name]
             messages.append({"type": "image", "originalContentUrl": original, "previewImageUrl": preview})
+        elif isinstance(reply, Document):
+            texts.append((documents or {})[reply.name])
         elif isinstance(reply, Notice):
             continue  # delivered to its recipient, not in this conversation
     flush_text()

@@ -44,7 +44,7 @@ from bot.core.events import (
     EventKind,
     IncomingEvent,
 )
-from bot.core.replies import Image, Reply
+from bot.core.replies import Document, Image, Reply
 from bot.settings import SlackSettings
 from bot.store.conversations import STORE_ERRORS
 from bot.store.inbox import Job
@@ -281,7 +281,7 @@ class SlackAdapter:
                         channel=to.address, thread_ts=to.thread, text=item.text, blocks=item.blocks,
                         metadata={"event_type": MESSAGE_MARK, "event_payload": {"id": mark}})
                     on_screen_at = slack_time(posted.get("ts")) or None
-                elif isinstance(item, Image):
+                elif isinstance(item, (Image, Document)):
                     if item.name in already:
                         continue
                     await self._upload(client, to, item)
@@ -367,11 +367,16 @@ class SlackAdapter:
             cached = self._dm_channels[(team, channel)] = opened["channel"]["id"]
         return cached
 
-    async def _upload(self, client: AsyncWebClient, to: Destination, image: Image) -> None:
-        data = await self.engine.render_image(image)
+    async def _upload(self, client: AsyncWebClient, to: Destination, item: Image | Document) -> None:
         channel = await self._channel_for(client, to.workspace, to.address)
+        if isinstance(item, Document):
+            data = await self.engine.render_document(item)
+            await client.files_upload_v2(channel=channel, thread_ts=to.thread, content=data,
+                                         filename=item.name, title=item.title)
+            return
+        data = await self.engine.render_image(item)
         await client.files_upload_v2(channel=channel, thread_ts=to.thread, content=data,
-                                     filename=image.name, title=image.alt_text, alt_txt=image.alt_text)
+                                     filename=item.name, title=item.alt_text, alt_txt=item.alt_text)
 
 
 def _send_failed(exc: SlackApiError) -> SendFailed:

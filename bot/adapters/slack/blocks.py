@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from bot.core.replies import Card, Choices, Image, Notice, Progress, Reply, Text
+from bot.core.replies import (
+    Card,
+    Choices,
+    Document,
+    Image,
+    Notice,
+    Progress,
+    Reply,
+    Text,
+)
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -164,11 +173,11 @@ def reply_blocks(reply: Reply, ids: _BlockIds) -> list[dict[str, Any]]:
     raise TypeError(f"{type(reply).__name__} is not rendered as blocks")
 
 
-Planned = SlackMessage | Image | Notice
+Planned = SlackMessage | Image | Document | Notice
 
 
 def plan_delivery(replies: list[Reply]) -> Iterator[Planned]:
-    """Messages (each ≤ 50 blocks), images and notices, in the order the replies came."""
+    """Messages (each ≤ 50 blocks), images, files and notices, in the order the replies came."""
     ids = _BlockIds()
     blocks: list[dict[str, Any]] = []
     texts: list[str] = []
@@ -180,7 +189,7 @@ def plan_delivery(replies: list[Reply]) -> Iterator[Planned]:
             texts.clear()
 
     for reply in replies:
-        if isinstance(reply, (Image, Notice)):
+        if isinstance(reply, (Image, Document, Notice)):
             yield from flush()
             yield reply
             continue
@@ -198,13 +207,13 @@ def plan_delivery(replies: list[Reply]) -> Iterator[Planned]:
 
 
 def home_view(title: str, replies: list[Reply]) -> dict[str, Any]:
-    """An App Home tab built from neutral replies (no images or notices there)."""
+    """An App Home tab built from neutral replies (no images, files or notices there)."""
     ids = _BlockIds()
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(title, MAX_HEADER_TEXT), "emoji": True}}
     ]
     for reply in replies:
-        if not isinstance(reply, (Image, Notice)):
+        if not isinstance(reply, (Image, Document, Notice)):
             blocks += reply_blocks(reply, ids)
     return {"type": "home", "blocks": blocks[:100]}
 

@@ -46,6 +46,7 @@ class CompanyData:
     people: list[PersonData]  # sorted by (platform, workspace, user)
     incidents: list[dict[str, Any]]  # decoded fields, with "id"
     company_checks: list[dict[str, Any]]  # oldest first
+    policy: dict[str, str] = field(default_factory=dict)  # the 情報セキュリティ基本方針's fields (security_action.py)
 
 
 def _glob(text: str) -> str:
@@ -92,8 +93,10 @@ async def load_company(client: aioredis.Redis, keys: Keys, org_id: str) -> Compa
         for platform, workspace in org.workspaces:
             pipe.smembers(keys.administrators(platform, workspace))
             pipe.zrevrange(keys.incidents_of_workspace(platform, workspace), 0, -1)
+        pipe.hgetall(keys.security_policy(org.id))
         pipe.lrange(keys.company_checks(org.id), 0, -1)
         answers = await pipe.execute()
+    policy = {key.decode(): value.decode() for key, value in answers[-2].items()}
     incident_ids: list[str] = []
     for index, (platform, workspace) in enumerate(org.workspaces):
         found |= {ConversationKey(platform, workspace, user.decode()) for user in answers[2 * index]}
@@ -131,4 +134,4 @@ async def load_company(client: aioredis.Redis, keys: Keys, org_id: str) -> Compa
     incidents = [incident for incident_id, fields in zip(incident_ids, answers[len(serials):])
                  if (incident := _decode_incident(incident_id, fields)) is not None]
     return CompanyData(org_id=org.id, org_name=org.name, workspaces=list(org.workspaces), people=people,
-                       incidents=incidents, company_checks=checks)
+                       incidents=incidents, company_checks=checks, policy=policy)

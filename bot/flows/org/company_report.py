@@ -22,6 +22,7 @@ from bot.content.loader import Content
 from bot.flows.incidents.escalation import CHECK, REQUIRED, leak_deadlines, leak_report
 from bot.flows.org.company_checks import latest_per_site
 from bot.flows.org.company_data import CompanyData, PersonData
+from bot.flows.org.security_action import Readiness, SecurityPolicy, readiness
 from bot.flows.selfcheck.scoring import NOT_DONE, UNKNOWN
 from bot.store.keys import ConversationKey
 
@@ -122,6 +123,8 @@ class CompanyReport:
     themes: tuple[Theme, ...]  # every lesson theme, in checklist order
     incidents: tuple[OpenIncident, ...]  # oldest first
     company_checks: tuple[CompanyCheck, ...]
+    # SECURITY ACTION, from the company's own self-check (the whole company's, else the latest site's)
+    security_action: Readiness | None = None
 
     @property
     def done(self) -> tuple[Employee, ...]:
@@ -253,4 +256,15 @@ def compute_report(data: CompanyData, content: Content, now: datetime) -> Compan
     return CompanyReport(
         org_id=data.org_id, org_name=data.org_name, at=now, employees=tuple(employees),
         scores=scores_of(latest, content), quarter_start=start.date(), previous=scores_of(previous_latest, content),
-        weak_items=weak_items(latest), themes=themes, incidents=tuple(incidents), company_checks=checks)
+        weak_items=weak_items(latest), themes=themes, incidents=tuple(incidents), company_checks=checks,
+        security_action=_readiness(data, content))
+
+
+def _readiness(data: CompanyData, content: Content) -> Readiness:
+    checks = latest_per_site(data.company_checks)
+    whole = content.texts["company_check.whole"]
+    chosen = next((c for c in checks if c.get("site") == whole), None) or (
+        max(checks, key=lambda c: c["at"]) if checks else None)
+    policy = SecurityPolicy.from_fields(data.policy) if data.policy.get("company") else None
+    return readiness(list(chosen["answers"]) if chosen else None, policy,
+                     one_star_items=content.security_action.one_star_items)

@@ -167,6 +167,26 @@ class ReportText:
             return self.t("company.deadline_passed")
         return self.t("company.deadline_today") if days == 0 else self.t("company.deadline_left", days=days)
 
+    def security_action(self) -> str:
+        """Which SECURITY ACTION star the company is ready to declare, and what is missing."""
+        ready = self.report.security_action
+        if ready is None:
+            return ""
+        status = self.t({2: "company.sa_two", 1: "company.sa_one"}.get(ready.star, "company.sa_none"))
+        rows = []
+        if not ready.self_check_done:
+            rows.append(self.t("company.sa_need_check"))
+        elif ready.one_star_gaps and ready.star < 1:
+            items = self.texts.join(self.t("company.theme_ref", no=no) for no in ready.one_star_gaps)
+            rows.append(self.t("company.sa_one_gaps", items=items))
+        if ready.star < 2:
+            if not ready.policy_decided:
+                rows.append(self.t("company.sa_need_policy"))
+            elif not ready.policy_published:
+                rows.append(self.t("company.sa_need_publish"))
+        missing = self.t("company.sa_missing", rows="\n".join(rows)) if rows else ""
+        return self.t("company.security_action", status=status, missing=missing).strip()
+
     def company_checks(self) -> str:
         report = self.report
         if not report.company_checks:
@@ -200,7 +220,8 @@ class ReportText:
     def sections(self) -> list[str]:
         """The whole report, one block per section, in reading order."""
         return [self.heading(), self.participation(), self.scores(), self.quarter(), self.weak_items(),
-                self.company_checks(), self.learning(), self.incidents(), self.who_counts()]
+                self.company_checks(), self.security_action(), self.learning(), self.incidents(),
+                self.who_counts()]
 
     # --- a card and a chart ------------------------------------------------------------------
 

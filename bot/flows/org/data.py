@@ -109,7 +109,10 @@ async def export_organisation(client: aioredis.Redis, keys: Keys, org_id: str) -
         workspaces.append({"platform": platform, "workspace": workspace,
                            "administrators": await admins.listed(platform, workspace),
                            "people": people, "incidents": reports})
+    policy = {key.decode(): value.decode()
+              for key, value in (await client.hgetall(keys.security_policy(org_id))).items()}
     return {"organisation": {"id": org.id, "name": org.name, "outside": org.outside,
+                             "security_policy": policy or None,
                              "contacts": {role: [{"platform": p.platform, "workspace": p.workspace, "kind": p.kind,
                                                   "id": p.id} for p in org.reach(role)] for role in ROLES}},
             "workspaces": workspaces,
@@ -186,7 +189,7 @@ async def delete_organisation(client: aioredis.Redis, keys: Keys, org_id: str) -
     doomed += [keys.organisation_role(org_id, r) for r in ROLES] + [keys.legacy_organisation(org_id)]
     doomed.append(keys.company_checks(org_id))  # the company's own self-checks (company_checks.py)
     doomed += [keys.organisation_of(p, w) for p, w in org.workspaces]
-    doomed += [keys.organisation_workspaces(org_id), keys.organisation(org_id)]
+    doomed += [keys.organisation_workspaces(org_id), keys.organisation(org_id), keys.security_policy(org_id)]
     for key in doomed:
         await client.delete(key)
     return counts

@@ -89,6 +89,7 @@ async def show_roles(conv: Conversation) -> None:
                 Choice(conv.text("company.check_start"), action_value("company_check")),
                 Choice(conv.text("admin.people"), action_value("admin_people")),
                 Choice(conv.text("admin.incidents"), action_value("workspace_incidents")),
+                Choice(conv.text("policy.menu"), action_value("start_security_action")),
                 Choice(conv.text("result.menu"), action_value("show_menu"))]
     conv.out.choices(conv.text("admin.roles_prompt"), options)
 
