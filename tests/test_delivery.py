@@ -141,3 +141,16 @@ async def test_a_rate_limited_send_waits_as_told_and_arrives(engine, store):
     await delivery.handle(_said("メニュー"), HERE)
     assert len(outlet.sent) == 1 and outlet.refusals == 0
     assert await store.client.xlen(store.keys.outbox(WHO.tenant)) == 0
+
+
+def test_a_destination_and_an_event_survive_the_inbox_and_the_outbox_whole():
+    """Every field, as written to Redis and read back (a field left out of to_dict would be lost)."""
+    import dataclasses
+
+    to = Destination("slack", "T1", "D1", thread="1.2", reply_token="r", received_at=3.5, surface="home")
+    assert set(to.to_dict()) == {f.name for f in dataclasses.fields(Destination)}
+    assert Destination.from_dict(to.to_dict()) == to
+    event = IncomingEvent(ConversationKey("slack", "T1", "U1"), IncomingEvent.message(
+        ConversationKey("slack", "T1", "U1"), "x").kind, text="4", action="a", event_id="Ev1", display_name="山田",
+        channel="C1", channels=("C2",), capabilities=frozenset({"x"}), sent_at=1.5)
+    assert IncomingEvent.from_dict(event.to_dict()) == event

@@ -1,7 +1,6 @@
 """What adapters hand to the engine: one inbound event from one user."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
@@ -130,7 +129,9 @@ class Destination:
         return cls(recipient.platform, recipient.workspace, recipient.id)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {"platform": self.platform, "workspace": self.workspace, "address": self.address,
+                "thread": self.thread, "reply_token": self.reply_token, "received_at": self.received_at,
+                "surface": self.surface}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Destination":

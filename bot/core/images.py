@@ -209,10 +209,15 @@ def _to_png(image: Image.Image) -> bytes:
     if image.mode not in _PNG_COLOUR_TYPES:
         image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
     width, height = image.size
-    raw, stride = image.tobytes(), width * len(image.getbands())
-    rows = b"".join(b"\x00" + raw[offset:offset + stride] for offset in range(0, stride * height, stride))
+    raw, stride = memoryview(image.tobytes()), width * len(image.getbands())
+    compressor = zlib.compressobj(3)
+    parts = []
+    for offset in range(0, stride * height, stride):
+        parts.append(compressor.compress(b"\x00"))  # the row's filter type: none
+        parts.append(compressor.compress(raw[offset:offset + stride]))
+    parts.append(compressor.flush())
     header = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOUR_TYPES[image.mode], 0, 0, 0)
-    return (_PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(rows, 3))
+    return (_PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", b"".join(parts))
             + _png_chunk(b"IEND", b""))
 
 
