@@ -343,12 +343,12 @@ class Server:
                 self.process.kill()
 
 
-def limit_server(redis_url: str, slack: SpeedSlack, line: SpeedLine, log: Path) -> Server:
+def limit_server(redis_url: str, slack: SpeedSlack, line: SpeedLine, log: Path, *, durable: bool = False) -> Server:
     port = free_port()
     command = [sys.executable, str(ROOT / "benchmarks/limit_server.py"), "--port", str(port), "--redis-url", redis_url,
                "--slack-api", slack.base_url, "--line-api", line.base_url, "--slack-secret", SLACK_SECRET,
-               "--line-secret", LINE_SECRET]
-    return Server("limit", command, {}, port, log)
+               "--line-secret", LINE_SECRET] + (["--durable"] if durable else [])
+    return Server("durable" if durable else "limit", command, {}, port, log)
 
 
 def bot_server(redis_url: str, slack: SpeedSlack, line: SpeedLine, log: Path, data: Path,
@@ -419,8 +419,8 @@ async def measure(kind: str, platform: str, args, workdir: Path) -> Measured:
     try:
         async with SpeedSlack() as slack, SpeedLine() as line:
             fake = slack if platform == "slack" else line
-            if kind == "limit":
-                server = limit_server(store.url, slack, line, directory / "server.log")
+            if kind in ("limit", "durable"):
+                server = limit_server(store.url, slack, line, directory / "server.log", durable=kind == "durable")
             else:
                 server = bot_server(store.url, slack, line, directory / "server.log", directory / "data", args.serve_from)
             await asyncio.to_thread(server.start)
@@ -429,7 +429,7 @@ async def measure(kind: str, platform: str, args, workdir: Path) -> Measured:
             if args.profile and kind == "bot":
                 profiler = subprocess.Popen(
                     [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.process.pid),
-                     "--rate", "200", "--format", "raw", "--output", f"{args.profile}-{platform}.txt", "--nonblocking"],
+                     "--rate", "200", "--gil", "--format", "raw", "--output", f"{args.profile}-{platform}.txt", "--nonblocking"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             cpu_before, driver_before = server.cpu_seconds(), time.process_time()
             if args.burst:
@@ -443,7 +443,7 @@ async def measure(kind: str, platform: str, args, workdir: Path) -> Measured:
             driver_cpu = time.process_time() - driver_before
             rss = server.peak_rss_mb()
             await asyncio.to_thread(server.stop)
-        prefix = "limit" if kind == "limit" else "speed"
+        prefix = "speed" if kind == "bot" else "limit"
         personal, database = redis_bytes_per_check(store.url, prefix, max(load.finished, 1))
         commands = redis_commands(store.url)
     finally:
@@ -453,9 +453,12 @@ async def measure(kind: str, platform: str, args, workdir: Path) -> Measured:
     return Measured(kind, platform, load, cpu, rss, server.startup, personal, database, driver_cpu, commands)
 
 
-def closed_loop_lines(limit: Measured, bot: Measured, verbose: bool = False) -> list[str]:
+def closed_loop_lines(limit: Measured, bot: Measured, durable: Measured | None = None,
+                      verbose: bool = False) -> list[str]:
     lines = []
-    for m in (limit, bot):
+    for m in (limit, durable, bot):
+        if m is None:
+            continue
         load = m.load
         lines.append(
             f"  {m.server:9} answered/s {m.rate:7.1f}  ack p50 {percentile(load.ack_ms, .5):5.1f} p99 "
@@ -472,6 +475,9 @@ def closed_loop_lines(limit: Measured, bot: Measured, verbose: bool = False) -> 
     p99 = percentile(bot.load.reply_ms, .99) / max(percentile(limit.load.reply_ms, .99), 1e-9)
     lines.append(f"  ratio     answered/s {rate:.2f} x limit (target >= 0.6): {'met' if rate >= 0.6 else 'NOT met'};"
                  f"  reply p99 {p99:.2f} x limit (target <= 3): {'met' if p99 <= 3 else 'NOT met'}")
+    if durable is not None and durable.rate:
+        lines.append(f"            the guarantees alone: durable limit {durable.rate / limit.rate:.2f} x limit; bot serve "
+                     f"{bot.rate / durable.rate:.2f} x the durable limit")
     return lines
 
 
@@ -494,6 +500,8 @@ async def main() -> int:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--fsync", choices=("always", "everysec", "no"), default="always")
+    parser.add_argument("--durable-limit", action="store_true",
+                        help="also the limit with bot serve's guarantees (benchmarks/limit_server.py --durable)")
     parser.add_argument("--verbose", action="store_true", help="also the Redis commands per answered message")
     parser.add_argument("--profile", metavar="PREFIX",
                         help="py-spy (pip install py-spy) records bot serve: PREFIX-PLATFORM.txt, collapsed stacks")
@@ -504,16 +512,18 @@ async def main() -> int:
     try:
         for platform in args.platform or ["slack", "line"]:
             limit = await measure("limit", platform, args, workdir)
+            durable = await measure("durable", platform, args, workdir) if args.durable_limit else None
             bot = await measure("bot", platform, args, workdir)
             if args.burst:
                 print(f"{platform}: burst of {args.events} in {args.seconds:.0f} s", flush=True)
-                for m in (limit, bot):
-                    print(burst_lines(m, args.events), flush=True)
+                for m in (limit, durable, bot):
+                    if m is not None:
+                        print(burst_lines(m, args.events), flush=True)
                 ok &= max(bot.load.ack_ms, default=0) < 3000 and bot.load.refused == 0 and bot.load.answered == args.events
             else:
                 print(f"{platform}: {args.users} people, {args.concurrency} at a time, "
                       f"{args.duplicates:.0%} duplicate deliveries", flush=True)
-                for line in closed_loop_lines(limit, bot, args.verbose):
+                for line in closed_loop_lines(limit, bot, durable, args.verbose):
                     print(line, flush=True)
                 ok &= bot.load.finished == args.users and not bot.load.stalled
                 ok &= bot.rate >= 0.6 * limit.rate
