@@ -19,8 +19,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterator
 
-from fpdf import FPDF
-
 _FONT_PACKAGE = "noto_cjk_sans_jp_regular"
 _FONT_DISTRIBUTION = "noto-cjk-sans-jp-regular"
 _FONT_FILE = "NotoSansCJKjp-Regular.otf"
@@ -104,6 +102,9 @@ class JapaneseDocument:
     """An A4 document: a title, paragraphs, numbered sections and a block set to the right."""
 
     def __init__(self, *, title: str, author: str, created: datetime, stack: ExitStack):
+        # Imported here, not at start-up: fpdf2 and fontTools take 0.15 s to import.
+        from fpdf import FPDF
+
         self.pdf = FPDF(orientation="portrait", unit="mm", format="A4")
         self.pdf.set_margins(PAGE_MARGIN_MM, PAGE_MARGIN_MM, PAGE_MARGIN_MM)
         self.pdf.set_auto_page_break(False)
