@@ -12,6 +12,8 @@ from bot.flows.incidents import flow as incidents
 from bot.flows.learning import flow as learning
 from bot.flows.org import flow as org
 from bot.flows.org import privacy
+from bot.flows.reminders import flow as reminders
 from bot.flows.selfcheck import flow as selfcheck
 
-DEFAULT_FLOWS: tuple[Flow, ...] = (incidents.FLOW, selfcheck.FLOW, learning.FLOW, org.FLOW, privacy.FLOW, menu.FLOW)
+DEFAULT_FLOWS: tuple[Flow, ...] = (incidents.FLOW, selfcheck.FLOW, learning.FLOW, org.FLOW, privacy.FLOW,
+                                    reminders.FLOW, menu.FLOW)

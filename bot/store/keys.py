@@ -171,3 +171,17 @@ class Keys:
     def platform_role(self, who: ConversationKey) -> str:
         """What the platform says the person is (e.g. a Slack workspace admin), cached for minutes."""
         return self._person("platform-role", who)
+
+    # --- reminders (bot/flows/reminders, bot/core/scheduler.py) -------------------------------------
+
+    def schedule(self) -> str:
+        """What is due when (a sorted set of task names by epoch seconds), in a slot of its own."""
+        return f"{self.prefix}:" + "{reminders}:due"
+
+    def reminder_sent(self, tenant: str, reminder_id: str) -> str:
+        """That a reminder was handed to the tenant's outbox (in the tenant's slot, with the outbox)."""
+        return f"{self.prefix}:{tenant}:remind:{_part(reminder_id)}"
+
+    def reminders_off(self, who: ConversationKey) -> str:
+        """Set while the person said 「通知オフ」 (no reminders to them)."""
+        return self._person("remind-off", who)
