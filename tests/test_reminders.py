@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -28,6 +28,7 @@ from bot.store.keys import ConversationKey
 from tests.support.cli import run
 from tests.support.orgs import company
 from tests.support.replies import render_replies
+from tests.support.serve import ServeProcess
 from tests.support.slack_events import TEAM, slack_settings
 
 POLICY = ReminderPolicy()
@@ -342,3 +343,38 @@ async def test_report_deadlines_are_reminded_two_working_days_before_and_on_the_
     # A report marked 完了 is not chased.
     await LocalChat(engine, user="soumu").click(f"incident_status:{number}:done")
     assert await deadlines("2026-12-17T10:00") == {}
+
+
+# --- two real `bot serve` processes on one Redis ---------------------------------------------------
+
+async def test_two_serve_processes_send_a_due_escalation_once(engine, clock, fake_slack, redis_url, key_prefix,
+                                                              tmp_path):
+    orgs = OrgStore(engine.store.client, engine.store.keys)
+    org = await orgs.create("山田商事")
+    await orgs.bind(org, "slack", TEAM)
+    await orgs.add_contact(org, "security_lead", Recipient("slack", TEAM, "user", "USOUMU", "security_lead"))
+    for role in ("executive", "after_hours"):  # whichever applies at the real time of the test
+        await orgs.add_contact(org, role, Recipient("slack", TEAM, "user", "UBOSS", role))
+    number = await _reported(engine, clock, (datetime.now(JST) - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%S"))
+    env = {"REDIS_URL": redis_url, "REDIS_CLUSTER": "", "BOT_KEY_PREFIX": key_prefix, "BOT_SECRET": "s" * 32,
+           "BOT_DATA_DIR": str(tmp_path / "data"), "SLACK_SIGNING_SECRET": "x" * 32, "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_API_URL": fake_slack.base_url, "SLACK_CLIENT_ID": "", "SLACK_CLIENT_SECRET": "",
+           "LINE_CHANNEL_SECRET": "", "LINE_CHANNEL_ACCESS_TOKEN": ""}
+    servers = [ServeProcess(env, log_path=tmp_path / f"serve-{i}.log") for i in range(2)]
+    try:
+        await asyncio.gather(*(asyncio.to_thread(server.start) for server in servers))
+
+        def escalations() -> list[str]:
+            return [text for text in posts_to(fake_slack, "UBOSS") if number in text]
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while not escalations():
+            assert loop.time() < deadline, [s.log() for s in servers]
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(3)  # both schedulers have ticked by now (they tick on start)
+        assert len(escalations()) == 1
+        assert await engine.store.client.zscore(engine.store.keys.schedule(), f"escalate:{number}") is None
+    finally:
+        for server in servers:
+            server.stop()
