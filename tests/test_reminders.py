@@ -134,6 +134,10 @@ async def test_notifications_off_and_on_are_confirmed_and_offer_the_way_back(cha
     assert "お知らせを再開しました" in on and "1. 通知オフ" in on
     assert not await engine.store.client.exists(engine.store.keys.reminders_off(chat.who))
     assert "「通知オフ」で止め、「通知オン」で再開できます" in render_replies(await chat.send("ヘルプ"))
+    await chat.send("自社診断")
+    during = render_replies(await chat.send("通知オフ"))  # in the middle of a self-check: the question again
+    assert "お知らせを止めました" in during and "No.1 " in during and ". 通知オン" not in during
+    assert "No.2 " in render_replies(await chat.send("1"))  # and the answer still answers it
     await chat.send("通知オフ")
     await chat.send("データ削除")
     await chat.send("削除する")  # 「データ削除」 takes the choice with the rest

@@ -16,6 +16,7 @@ from bot.cli.triage import UsageError, parse_moment
 from bot.content.loader import load_content
 from bot.core.engine import JST
 from bot.core.scheduler import Outgoing
+from bot.flows.reminders.calendar import is_working_day
 from bot.flows.reminders.policy import ReminderPolicy
 from bot.settings import Settings
 
@@ -41,8 +42,6 @@ def why_nothing(settings: Settings, at) -> str:
     if hours.contains(at):
         return "nothing is due"
     start, end = (f"{m // 60:02d}:{m % 60:02d}" for m in (hours.start, hours.end))
-    from bot.flows.reminders.calendar import is_working_day
-
     if not is_working_day(at.date()):
         return "not a working day (weekend, public holiday or 12/29-1/3): only escalations could be due"
     return f"outside working hours ({start}-{end}): only escalations could be due"
@@ -60,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     texts = load_content(settings.content_dir).texts
     from bot.runtime.reminders import due_reminders, send_due_reminders
 
-    moment = f"{at.astimezone(JST):%Y-%m-%d %H:%M} JST ({'月火水木金土日'[at.weekday()]})"
+    moment = f"{at.astimezone(JST):%Y-%m-%d %H:%M} JST ({('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')[at.weekday()]})"
     if args.dry_run:
         due = asyncio.run(due_reminders(settings, at))
         print(f"{moment}: {len(due)} reminder(s) would be sent" + ("" if due else f" ({why_nothing(settings, at)})"))
