@@ -55,6 +55,37 @@ def incident_retention_days(environ: dict[str, str] | None = None) -> int:
     return days
 
 
+DEFAULT_WORKING_HOURS = "09:00-18:00"
+WORKING_HOURS_ENV = "BOT_WORKING_HOURS"
+DEFAULT_RENEW_MONTHS = 6
+RENEW_MONTHS_ENV = "BOT_SELFCHECK_RENEW_MONTHS"
+
+
+def working_hours(environ: dict[str, str] | None = None) -> tuple[int, int]:
+    """When reminders may be sent on a working day (BOT_WORKING_HOURS, "HH:MM-HH:MM", JST), as
+    minutes after midnight."""
+    env = os.environ if environ is None else environ
+    raw = (env.get(WORKING_HOURS_ENV) or "").strip() or DEFAULT_WORKING_HOURS
+    try:
+        start, end = (int(h) * 60 + int(m) for h, m in (part.strip().split(":") for part in raw.split("-")))
+    except ValueError:
+        raise ConfigError(f"{WORKING_HOURS_ENV} must look like 09:00-18:00, not {raw!r}") from None
+    if not 0 <= start < end <= 24 * 60:
+        raise ConfigError(f"{WORKING_HOURS_ENV}: the start must come before the end, within a day: {raw!r}")
+    return start, end
+
+
+def selfcheck_renew_months(environ: dict[str, str] | None = None) -> int:
+    """After how many months since their last self-check people are asked to do it again."""
+    env = os.environ if environ is None else environ
+    raw = (env.get(RENEW_MONTHS_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_RENEW_MONTHS
+    if not raw.isdigit() or not 1 <= int(raw) <= 120:
+        raise ConfigError(f"{RENEW_MONTHS_ENV} must be a whole number of months (1-120), not {raw!r}")
+    return int(raw)
+
+
 CLUSTER_NEEDS_URL = ("REDIS_CLUSTER=true needs REDIS_URL naming a node of the cluster "
                      "(the embedded Redis server is a single node)")
 
@@ -70,6 +101,9 @@ class Settings:
     redis_cluster: bool = False  # REDIS_CLUSTER: REDIS_URL names a node of a Redis Cluster
     access_log: bool = False  # BOT_ACCESS_LOG: log every HTTP request (off: the proxy in front logs them)
     incident_retention_days: int = DEFAULT_INCIDENT_RETENTION_DAYS  # BOT_INCIDENT_RETENTION_DAYS
+    reminders: bool = True  # BOT_REMINDERS: `bot serve` sends reminders (false: this process does not)
+    working_hours: tuple[int, int] = (9 * 60, 18 * 60)  # BOT_WORKING_HOURS, minutes after midnight (JST)
+    selfcheck_renew_months: int = DEFAULT_RENEW_MONTHS  # BOT_SELFCHECK_RENEW_MONTHS
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -94,6 +128,9 @@ class Settings:
             redis_cluster=redis_cluster,
             access_log=_flag(env, "BOT_ACCESS_LOG"),
             incident_retention_days=incident_retention_days(env),
+            reminders=_flag(env, "BOT_REMINDERS") if (env.get("BOT_REMINDERS") or "").strip() else True,
+            working_hours=working_hours(env),
+            selfcheck_renew_months=selfcheck_renew_months(env),
         )
 
 

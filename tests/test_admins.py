@@ -17,8 +17,19 @@ from bot.store.keys import ConversationKey
 from tests.support.cli import run
 from tests.support.replies import render_replies
 from tests.support.slack_api import FakeSlack
-from tests.support.slack_events import DM, SECRET, TEAM, USER, all_text, dm, event_body, posts, send_event, \
-    signed_headers, slack_settings
+from tests.support.slack_events import (
+    DM,
+    SECRET,
+    TEAM,
+    USER,
+    all_text,
+    dm,
+    event_body,
+    posts,
+    send_event,
+    signed_headers,
+    slack_settings,
+)
 
 NAME_PROMPT = "会社（組織）の名前を送ってください"
 

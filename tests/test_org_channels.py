@@ -6,7 +6,12 @@ import uuid
 
 from bot.adapters.local import LocalChat, render_replies
 from bot.adapters.slack.adapter import _channels_in
-from bot.core.events import CAN_POST_TO_CHANNELS, PLATFORM_ADMIN, EventKind, IncomingEvent
+from bot.core.events import (
+    CAN_POST_TO_CHANNELS,
+    PLATFORM_ADMIN,
+    EventKind,
+    IncomingEvent,
+)
 from bot.flows.org.store import OrgStore
 from bot.store.keys import ConversationKey
 from tests.support.admins import make_admin

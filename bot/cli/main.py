@@ -12,6 +12,7 @@ from bot import __version__
 from bot.cli import cert as cert_cli
 from bot.cli import line as line_cli
 from bot.cli import org as org_cli
+from bot.cli import remind as remind_cli
 from bot.cli import triage as triage_cli
 from bot.content.loader import check_content
 from bot.content.problems import ContentError
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     line_cli.add_parser(commands)
     cert_cli.add_parser(commands)
     triage_cli.add_parser(commands)
+    remind_cli.add_parser(commands)
 
     classify = commands.add_parser("classify", help="read one utterance per line, print intent<TAB>confidence")
     classify.set_defaults(func=cmd_classify)

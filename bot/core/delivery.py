@@ -86,6 +86,10 @@ class Delivery:
     def register(self, platform: str, outlet: Outlet) -> None:
         self._outlets[platform] = outlet
 
+    def reaches(self, platform: str) -> bool:
+        """Whether an adapter for the platform is mounted here."""
+        return platform in self._outlets
+
     # --- one event ------------------------------------------------------------------
 
     async def handle(self, event: IncomingEvent, reply_to: Destination) -> None:

@@ -13,7 +13,8 @@ from bot.flows.learning import flow as learning
 from bot.flows.org import company_flow as company
 from bot.flows.org import flow as org
 from bot.flows.org import policy_flow, privacy
+from bot.flows.reminders import flow as reminders
 from bot.flows.selfcheck import flow as selfcheck
 
 DEFAULT_FLOWS: tuple[Flow, ...] = (incidents.FLOW, selfcheck.FLOW, learning.FLOW, org.FLOW, company.FLOW,
-                                   policy_flow.FLOW, privacy.FLOW, menu.FLOW)
+                                   policy_flow.FLOW, privacy.FLOW, reminders.FLOW, menu.FLOW)

@@ -47,6 +47,8 @@ from bot.core.inbox_worker import InboxWorker
 from bot.core.work_queue import WorkQueue
 from bot.flows.learning.certificates import Status, certificates_of
 from bot.flows.learning.verification_page import render_verification_page
+from bot.flows.reminders.policy import ReminderPolicy
+from bot.runtime.reminders import build_reminders, start_reminders
 from bot.runtime.startup import certificate_secret, open_engine
 from bot.settings import LineSettings, Settings, SlackSettings
 from bot.store.conversations import STORE_ERRORS
@@ -66,6 +68,7 @@ DELIVERY = web.AppKey("delivery", Delivery)
 SWEEPER = web.AppKey("sweeper", asyncio.Task)
 INBOX = web.AppKey("inbox", Inbox)
 WORKER = web.AppKey("worker", InboxWorker)
+REMINDERS = web.AppKey("reminders", object)  # bot.flows.reminders.tasks.Reminders, when they run here
 
 MAX_BODY_BYTES = 1024 * 1024
 # Real payloads nest about ten levels (Block Kit rich text in a message, a LINE event); deeper is
@@ -375,7 +378,8 @@ async def document(request: web.Request) -> web.Response:
 
 
 def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineSettings | None = None,
-              workers: int = JOB_WORKERS, queue_capacity: int = 1000) -> web.Application:
+              workers: int = JOB_WORKERS, queue_capacity: int = 1000,
+              reminders: ReminderPolicy | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
     app[QUEUE] = WorkQueue(workers=workers, capacity=queue_capacity)
@@ -407,8 +411,13 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
             app[LINE] = LineAdapter(line, engine=engine, delivery=delivery)
             app[LINE].register_jobs(app[WORKER])
         await app[WORKER].start()
+        if reminders is not None:  # after the adapters: a reminder is sent through them
+            app[REMINDERS] = build_reminders(engine, reminders, delivery)
+            await start_reminders(app[REMINDERS])
 
     async def stop(app: web.Application) -> None:
+        if reminders is not None:  # a task cut short stays leased and runs again elsewhere
+            await app[REMINDERS].scheduler.stop()
         await app[WORKER].stop()  # no new jobs started; unstarted ones stay in the inbox
         app[SWEEPER].cancel()
         await asyncio.gather(app[SWEEPER], return_exceptions=True)
@@ -444,7 +453,8 @@ def run_server(settings: Settings, *, port: int | None) -> int:
     async def app_factory() -> web.Application:
         context = open_engine(settings, server=True)
         engine = await context.__aenter__()
-        app = build_app(engine, slack=slack, line=line)
+        app = build_app(engine, slack=slack, line=line,
+                        reminders=ReminderPolicy.from_settings(settings) if settings.reminders else None)
 
         async def close(_: web.Application) -> None:
             await context.__aexit__(None, None, None)

@@ -186,3 +186,17 @@ class Keys:
         """The self-checks an administrator answered on the organisation's behalf (a list of JSON
         records, oldest first; per site), kept apart from anyone's personal results."""
         return f"{self._org(org_id)}:company-checks"
+
+    # --- reminders (bot/flows/reminders, bot/core/scheduler.py) -------------------------------------
+
+    def schedule(self) -> str:
+        """What is due when (a sorted set of task names by epoch seconds), in a slot of its own."""
+        return f"{self.prefix}:" + "{reminders}:due"
+
+    def reminder_sent(self, tenant: str, reminder_id: str) -> str:
+        """That a reminder was handed to the tenant's outbox (in the tenant's slot, with the outbox)."""
+        return f"{self.prefix}:{tenant}:remind:{_part(reminder_id)}"
+
+    def reminders_off(self, who: ConversationKey) -> str:
+        """Set while the person said 「通知オフ」 (no reminders to them)."""
+        return self._person("remind-off", who)

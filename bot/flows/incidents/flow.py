@@ -58,6 +58,7 @@ from bot.flows.incidents.report import (
 )
 from bot.flows.menu import MENU, send_menu, stale_choice
 from bot.flows.org.store import is_responsible, organisations
+from bot.flows.reminders.escalation import schedule_op as escalation_check
 
 NAME = "incident"
 LAST = "incident_last"
@@ -183,6 +184,8 @@ async def _tell(conv: Conversation, draft: dict[str, Any], *, created: Incident 
     if told is not None and not draft["told"]:
         draft["told"] = True
         conv.ops.extend(_incidents(conv).mark_told(draft["id"]))
+        # Nobody marks it 対応中 within 15 minutes: it is escalated (bot/flows/reminders/escalation.py).
+        conv.ops.append(escalation_check(conv.services.store, draft["id"], conv.services.clock()))
     return told
 
 

@@ -29,12 +29,12 @@ from bot.store.conversations import StoreOp
 from bot.store.keys import ConversationKey, Keys
 
 # The kinds of keys kept per person (Keys._person): what 「データ削除」 erases.
-PERSON_KINDS = ("conv", "results", "lessons", "certs", "name", "incidents-by", "platform-role")
+PERSON_KINDS = ("conv", "results", "lessons", "certs", "name", "incidents-by", "platform-role", "remind-off")
 
 
 def person_keys(keys: Keys, who: ConversationKey) -> list[str]:
     return [keys.conversation(who), keys.results(who), keys.lesson_progress(who), keys.certificates_of(who),
-            keys.display_name(who), keys.incidents_by(who), keys.platform_role(who)]
+            keys.display_name(who), keys.incidents_by(who), keys.platform_role(who), keys.reminders_off(who)]
 
 
 async def certificate_serials(client: aioredis.Redis, keys: Keys, who: ConversationKey) -> list[str]:

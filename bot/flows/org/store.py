@@ -25,8 +25,11 @@ from bot.core.replies import Recipient
 from bot.store.conversations import Precondition, StoreOp
 from bot.store.keys import Keys
 
-# Role ids; what they are called in the chat is content (texts.yaml: role.<id>).
-ROLES: tuple[str, ...] = ("security_lead", "executive", "privacy_officer", "it_vendor")
+# Role ids; what they are called in the chat is content (texts.yaml: role.<id>). The order is the
+# order an unacknowledged incident alert is escalated in (bot/flows/reminders/escalation.py);
+# AFTER_HOURS is not in that chain: whoever is reachable outside working hours.
+AFTER_HOURS = "after_hours"
+ROLES: tuple[str, ...] = ("security_lead", "executive", "privacy_officer", "it_vendor", AFTER_HOURS)
 
 
 @dataclass
