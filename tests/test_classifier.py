@@ -24,6 +24,7 @@ from bot.core.classifier import IntentClassifier, fold
 DATA = "tests/data/incident_utterances.tsv"
 BLIND = "tests/data/heldout_blind.tsv"
 BLIND2 = "tests/data/heldout_blind2.tsv"
+BLIND3 = "tests/data/heldout_blind3.tsv"
 CONFIDENT = classifier_module.CONFIDENT  # the confidence at which a report opens at once (bot/flows/incidents/flow.py)
 
 
@@ -134,6 +135,28 @@ def test_the_second_blind_held_out_set(classifier, content, project_root, capsys
     assert confident_false_incidents(m, content.intents.incident_kinds) == []
 
 
+def test_the_third_blind_held_out_set(classifier, content, project_root, capsys):
+    """420 utterances written by a third writer who never saw the examples or the other sets, kept
+    unread until the model above was finished, and run once: the honest figure of issue 11.
+
+    First and only run: 378/420 = 90.0 % right, 1.0 % confident (>= 0.6) and wrong (4), one
+    non-incident confidently taken for an incident (a wish to practise spotting suspicious mail,
+    taken for suspicious_email at 0.66: the first steps are shown, but below notify_confidence 0.8
+    nobody is paged). The targets (95 %, <= 1 %) are not both met; nothing was tuned on this set
+    afterwards, and the assertions hold what the run gave, so a change that makes it worse fails.
+    """
+    rows = blind(project_root, BLIND3)
+    assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
+    m = measure(classifier, rows)
+    with capsys.disabled():
+        print(summary("third blind held-out (never tuned on)", m))
+    assert m["accuracy"] >= 0.90
+    assert m["confident_wrong"] <= 0.01
+    assert m["ms"] <= 1.0
+    false_alarms = confident_false_incidents(m, content.intents.incident_kinds)
+    assert len(false_alarms) <= 1 and all(miss[2] < 0.8 for miss in false_alarms)  # nobody paged
+
+
 def _edits(a: str, b: str) -> int:
     """Levenshtein distance."""
     previous = list(range(len(b) + 1))
@@ -149,7 +172,7 @@ def test_no_example_is_a_near_copy_of_a_blind_line(content, project_root):
     """The examples are written in their own words: none is within a few edits (2, or a quarter of the
     line) of a line of either blind set, folded. Lines shorter than 8 characters are common words
     (「ヘルプ」「了解です」「はい」) that any writer would type the same."""
-    lines = [fold(text) for path in (BLIND, BLIND2) for text, _ in blind(project_root, path)]
+    lines = [fold(text) for path in (BLIND, BLIND2, BLIND3) for text, _ in blind(project_root, path)]
     lines = [line for line in lines if len(line) >= 8]
     examples = {fold(e) for intent in content.intents.intents for e in content.intents.examples[intent]}
     near = []
