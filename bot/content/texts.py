@@ -535,7 +535,6 @@ REQUIRED_TEXTS.update({
     "remind.digest": _p("org", "known", "done", "open", "rows"),
     "remind.digest_row": _p("id", "name", "status", "date", "deadline"),
     "remind.digest_deadline": _p("which", "date"),
-    "remind.digest_no_reports": _NONE,
     "remind.ppc_preliminary": _NONE,
     "remind.ppc_final": _NONE,
     "remind.ppc_soon": _p("id", "name", "which", "date"),

@@ -114,7 +114,7 @@ def digest_message(content: Content, org: Organisation, known: int, done: int, i
                                  date=texts.short_date(datetime.fromisoformat(incident.reported_at).date(), today=today),
                                  deadline=deadline))
     body = texts.render("remind.digest", org=org.name, known=known, done=done, open=len(incidents),
-                        rows="\n".join(rows) or texts.render("remind.digest_no_reports"))
+                        rows="\n".join(rows)).rstrip()
     return (Choices(body, (Choice(texts.render("admin.incidents"), action_value("workspace_incidents")),
                            Choice(texts.render("remind.off_button"), action_value("reminders_off")))),)
 
