@@ -75,6 +75,22 @@ async def test_a_one_time_code_works_once(engine, clock):
     assert "管理者だけが使えます" in render_replies(await second.send("管理"))
 
 
+async def test_two_people_typing_one_code_at_the_same_moment_make_one_administrator(engine, clock):
+    """The code is deleted in the commit that adds the administrator, behind a precondition that it is
+    still there: of two redemptions racing, one commits and the other, re-run, finds it gone."""
+    import asyncio
+
+    for attempt in range(5):  # the race is real: run it a few times with fresh codes
+        workspace = f"race-{attempt}"
+        code = await _code(engine, clock, workspace=workspace)
+        people = [LocalChat(engine, user=f"p{n}", workspace=workspace) for n in range(2)]
+        await asyncio.gather(*(person.send("招待コード") for person in people))
+        said = await asyncio.gather(*(person.send(code) for person in people))
+        welcomed = ["管理者になりました" in render_replies(replies) for replies in said]
+        assert sorted(welcomed) == [False, True]
+        assert await _admins(engine).listed("local", workspace) == [f"p{welcomed.index(True)}"]
+
+
 async def test_a_code_does_not_work_after_it_expires(engine, clock):
     code = await _code(engine, clock, hours=24)
     clock.advance(hours=24, minutes=1)
