@@ -125,14 +125,19 @@ class SlackCrowd:
                 person.finished = True
 
     async def _next_message(self, person: Person) -> dict | None:
+        """The next message in the person's channel, as soon as it is posted (the fake says when)."""
+        posted = self.fake.posted.setdefault(person.channel, asyncio.Event())
         deadline = time.monotonic() + self.patience
-        while time.monotonic() < deadline:
+        while True:
             messages = self.fake.messages.get(person.channel, [])
             if len(messages) > person.seen:
                 person.seen += 1
                 return messages[person.seen - 1]
-            await asyncio.sleep(0.02)
-        return None
+            posted.clear()
+            try:
+                await asyncio.wait_for(posted.wait(), max(0.0, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                return None
 
     async def _say(self, person: Person, text: str) -> None:
         ts = f"{time.time():.6f}"

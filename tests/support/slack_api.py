@@ -13,6 +13,7 @@ Slack would, and fail the test.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -79,6 +80,7 @@ class FakeSlack(RecordingServer):
         self._ids = itertools.count(1)
         self._last_ts = 0.0
         self.messages: dict[str, list[dict]] = {}  # channel -> posted messages, oldest first
+        self.posted: dict[str, asyncio.Event] = {}  # channel -> set when a message is posted there (load runs)
         self.lose_next_responses = 0  # posts that are stored but answered 500 (the response "lost")
         self.post_faults = PostFaults()  # chat.postMessage failing at random (load runs)
         for method, handler in [
@@ -139,6 +141,8 @@ class FakeSlack(RecordingServer):
         if call.path.endswith("chat.postMessage"):
             stored = {**message, "metadata": params["metadata"]} if params.get("metadata") else message
             self.messages.setdefault(str(params.get("channel")), []).append(stored)
+            if (posted := self.posted.get(str(params.get("channel")))) is not None:
+                posted.set()
             if self.lose_next_responses > 0 or fault == "lost_response":  # posted; the answer is lost
                 self.lose_next_responses = max(0, self.lose_next_responses - 1)
                 return web.json_response({"ok": False, "error": "fatal_error"}, status=500)
