@@ -156,3 +156,37 @@ async def test_tenants_are_shared_out_between_processes_and_none_is_handled_twic
             await worker.stop()
         for queue in queues:
             await queue.stop()
+
+
+async def test_a_job_stored_by_another_process_is_read_on_its_news_not_at_the_next_poll(store, monkeypatch):
+    """The process that stores a job for a tenant another process reads publishes the tenant in the
+    same round trip; the reader wakes on it. With the polls set to 30 s, only the news can explain
+    a job handled within seconds (and a job stored without news waits for the poll)."""
+    from bot.core import inbox_worker
+
+    monkeypatch.setattr(inbox_worker, "POLL_SECONDS", 30.0)
+    monkeypatch.setattr(inbox_worker, "IDLE_POLL_SECONDS", 30.0)
+    inbox = Inbox(store.client, store.keys)
+    queue = WorkQueue(workers=2, capacity=10)
+    await queue.start()
+    handled: list[int] = []
+
+    async def handle(payload: dict) -> None:
+        handled.append(payload["n"])
+
+    worker = InboxWorker(inbox, queue, owner="reader")
+    worker.register("test.job", handle)
+    await inbox.put(TENANT, [("n0", _job(0))])
+    await worker.start()
+    try:
+        await _until(lambda: handled == [0])  # read when the lease was taken
+        await asyncio.sleep(0.2)  # the reader is now waiting for its (30 s) poll
+        elsewhere = Inbox(store.client, store.keys)  # another process's inbox
+        await elsewhere.put(TENANT, [("n1", _job(1))])  # no news: waits for the poll
+        await asyncio.sleep(1.0)
+        assert handled == [0]
+        await elsewhere.put(TENANT, [("n2", _job(2))], announce=True)
+        await _until(lambda: handled == [0, 1, 2])
+    finally:
+        await worker.stop()
+        await queue.stop()

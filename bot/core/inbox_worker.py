@@ -30,8 +30,11 @@ from bot.store.inbox import LEASE_MS, Inbox, Job, RunningEntry, running_entry
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict], Awaitable[None]]
-POLL_SECONDS = 0.05  # how soon a job stored by another process is seen, while the tenant is busy
-IDLE_POLL_SECONDS = 0.25  # and once it has been quiet for a while (jobs stored here wake it at once)
+# How soon a job is seen that another process stored and whose news (pub/sub) did not arrive, while
+# the tenant is busy, and once it has been quiet for a while. Jobs stored here wake the reader at
+# once, and so does the news of jobs stored elsewhere.
+POLL_SECONDS = 0.05
+IDLE_POLL_SECONDS = 0.25
 LEASE_EVERY = LEASE_MS / 1000 / 3
 GIVE_BACK_WAIT_SECONDS = 30.0  # at most this long for a tenant's jobs in hand before its lease goes
 
@@ -49,12 +52,19 @@ class InboxWorker:
         self._in_flight: dict[str, set[str]] = {}  # tenant -> entry ids queued or running here
         self._leaving: dict[str, asyncio.Task] = {}  # tenants being given back to the others
         self._leases: asyncio.Task | None = None
+        self._news: asyncio.Task | None = None
 
     def register(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
 
     def owns(self, tenant: str) -> bool:
         return tenant in self._readers
+
+    def nudge(self, tenant: str) -> None:
+        """Another process stored a job for `tenant`: read now if it is ours (else nothing to do)."""
+        event = self._wake.get(tenant)
+        if event is not None:
+            event.set()
 
     def wake(self, tenant: str) -> None:
         """A job was stored for `tenant` here: read now rather than at the next poll."""
@@ -78,10 +88,24 @@ class InboxWorker:
 
     async def start(self) -> None:
         self._leases = asyncio.create_task(self._keep_leases(), name="inbox-leases")
+        self._news = asyncio.create_task(self._follow_news(), name="inbox-news")
+
+    async def _follow_news(self) -> None:
+        """Jobs other processes store for tenants read here are seen at once, not at the next poll
+        (the poll stays: it is what happens when a message is missed, and on a cluster)."""
+        while not _cancelling():
+            try:
+                async for tenant in self.inbox.news():
+                    self.nudge(tenant)
+                return  # a cluster: nothing to follow
+            except STORE_ERRORS as exc:
+                log.debug("inbox news interrupted (%r); polling until it is back", exc)
+                await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
         """Stop reading; jobs not started stay in the inbox for the next holder of each lease."""
-        tasks = [t for t in (self._leases, *self._readers.values(), *self._leaving.values()) if t is not None]
+        tasks = [t for t in (self._leases, self._news, *self._readers.values(), *self._leaving.values())
+                 if t is not None]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -99,7 +123,7 @@ class InboxWorker:
             pass
         self._readers.clear()
         self._leaving.clear()
-        self._leases = None
+        self._leases = self._news = None
 
     async def _keep_leases(self) -> None:
         while not _cancelling():

@@ -253,7 +253,8 @@ async def _store_jobs(app: web.Application, jobs: list[tuple[str, Job, str]]) ->
         by_tenant.setdefault(tenant, []).append((dedupe_id, job))
     try:
         for tenant, tenant_jobs in by_tenant.items():
-            await app[INBOX].put(tenant, tenant_jobs)
+            # When another process reads this tenant's inbox, it is told in the same round trip.
+            await app[INBOX].put(tenant, tenant_jobs, announce=not app[WORKER].owns(tenant))
     except STORE_ERRORS as exc:
         log.error("inbox unavailable: %d job(s) refused with 503 for the platform to retry: %r", len(jobs), exc)
         return False

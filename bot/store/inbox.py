@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, AsyncIterator
 
 from redis.asyncio.cluster import RedisCluster
 
-from bot.store.batching import CommandBatcher
+from bot.store.batching import CommandBatcher, ScriptCall
 from bot.store.keys import Keys
 
 SEEN_INBOUND_TTL_SECONDS = 24 * 3600  # longer than any platform retries or redelivers
@@ -96,20 +96,40 @@ class Inbox:
         self._registered: set[str] = set()
         self.batch = CommandBatcher(client)  # concurrent webhooks' puts and workers' clean-ups share round trips  # tenants this process already added to the registry
 
-    async def put(self, tenant: str, jobs: list[tuple[str, Job]]) -> int:
+    async def put(self, tenant: str, jobs: list[tuple[str, Job]], *, announce: bool = False) -> int:
         """Store (dedupe id or "", job) pairs in order; returns how many were new. Raises RedisError
-        when the store cannot take them: the caller must not acknowledge the delivery then."""
+        when the store cannot take them: the caller must not acknowledge the delivery then. With
+        `announce`, the tenant is published on `inbox_news` in the same round trip, after the jobs
+        (for the process that reads this tenant's inbox, when that is another one)."""
         if not jobs:
             return 0
         args: list[str] = []
         for dedupe_id, job in jobs:
             args += [dedupe_id, job.encode()]
-        added = await self.batch.script(self._put, keys=[self.keys.inbox(tenant), self.keys.seen_inbound_prefix(tenant)],
-                                        args=args)
+        put = ScriptCall(self._put, [self.keys.inbox(tenant), self.keys.seen_inbound_prefix(tenant)], args)
+        if announce and not self.cluster:
+            added, _ = await self.batch.many(put, ("PUBLISH", self.keys.inbox_news(), tenant))
+        else:
+            [added] = await self.batch.many(put)
         if tenant not in self._registered:  # one round trip per tenant and process, not per webhook
             await self.client.sadd(self.keys.tenants(), tenant)
             self._registered.add(tenant)
         return int(added)
+
+    async def news(self) -> AsyncIterator[str]:
+        """The tenants other processes announce jobs for, as they come (never on a cluster: the
+        readers poll there). Ends with the store's error when the connection drops."""
+        if self.cluster:
+            return
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.keys.inbox_news())
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    data = message["data"]
+                    yield data.decode() if isinstance(data, bytes) else str(data)
+        finally:
+            await pubsub.aclose()
 
     async def read(self, tenant: str, *, after: str, count: int = 100) -> list[tuple[str, Job]]:
         start = f"({after}" if after else "-"

@@ -79,6 +79,11 @@ class Keys:
         """The processes reading inboxes, each with when its heartbeat runs out (a sorted set)."""
         return f"{self.prefix}:workers"
 
+    def inbox_news(self) -> str:
+        """The pub/sub channel on which a process that stored a job for a tenant it does not read
+        tells the one that does (the message is the tenant)."""
+        return f"{self.prefix}:inbox-news"
+
     def lease(self, tenant: str) -> str:
         """Which process looks after a tenant's inbox and outbox right now."""
         return f"{self.prefix}:{tenant}:lease"
