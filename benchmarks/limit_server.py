@@ -179,7 +179,9 @@ def main() -> None:
     parser.add_argument("--line-secret", required=True)
     parser.add_argument("--durable", action="store_true", help="with the guarantees of bot serve's pipeline")
     args = parser.parse_args()
-    limit = Limit(aioredis.from_url(args.redis_url, max_connections=64), args.slack_api, args.line_api,
+    # A pool that waits for a free connection (as bot serve's does) rather than failing a burst's requests.
+    pool = aioredis.BlockingConnectionPool.from_url(args.redis_url, max_connections=64, timeout=10)
+    limit = Limit(aioredis.Redis(connection_pool=pool), args.slack_api, args.line_api,
                   args.slack_secret, args.line_secret)
     limit.durable = args.durable
     app = web.Application()
