@@ -230,6 +230,18 @@ def _typed(text: str, limit: int) -> str:
     return " ".join(text.split())[:limit]
 
 
+async def _save_typed(conv: Conversation, step: str, text: str, limit: int) -> None:
+    """Keep what was typed for `step` (the company, the title, the name) and go on; asked again
+    with the step's hint when nothing usable was typed."""
+    value = _typed(text, limit)
+    if not value:
+        conv.out.text(conv.text(f"policy.{step}_hint"))
+        await ask(conv, step)
+        return
+    _draft(conv)[step] = value
+    await _next(conv, step)
+
+
 async def save_text(conv: Conversation, text: str = "") -> None:
     """Typed text at a step: the company, title, name or date; at the others, what the step expects."""
     step = _draft(conv).get("step", "")
@@ -259,13 +271,7 @@ async def ask_company(conv: Conversation) -> None:
 
 
 async def save_company(conv: Conversation, text: str = "") -> None:
-    name = _typed(text, COMPANY_MAX)
-    if not name:
-        conv.out.text(conv.text("policy.company_hint"))
-        await ask(conv, "company")
-        return
-    _draft(conv)["company"] = name
-    await _next(conv, "company")
+    await _save_typed(conv, "company", text, COMPANY_MAX)
 
 
 async def keep_company(conv: Conversation) -> None:
@@ -281,13 +287,7 @@ async def ask_title(conv: Conversation) -> None:
 
 
 async def save_title(conv: Conversation, text: str = "") -> None:
-    title = _typed(text, TITLE_MAX)
-    if not title:
-        conv.out.text(conv.text("policy.title_hint"))
-        await ask(conv, "title")
-        return
-    _draft(conv)["title"] = title
-    await _next(conv, "title")
+    await _save_typed(conv, "title", text, TITLE_MAX)
 
 
 async def pick_title(conv: Conversation, index: str = "") -> None:
@@ -304,13 +304,7 @@ async def ask_name(conv: Conversation) -> None:
 
 
 async def save_name(conv: Conversation, text: str = "") -> None:
-    name = _typed(text, PERSON_MAX)
-    if not name:
-        conv.out.text(conv.text("policy.name_hint"))
-        await ask(conv, "name")
-        return
-    _draft(conv)["name"] = name
-    await _next(conv, "name")
+    await _save_typed(conv, "name", text, PERSON_MAX)
 
 
 def parse_date(text: str, *, today: date) -> date | None:
