@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import hashlib
 import hmac
 import json
@@ -415,6 +416,10 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
         if reminders is not None:  # after the adapters: a reminder is sent through them
             app[REMINDERS] = build_reminders(engine, reminders, delivery)
             await start_reminders(app[REMINDERS])
+        # What start-up built (content, the model, the SDKs' classes) lives as long as the process:
+        # out of the collector's sight, a full collection no longer walks it on the event loop.
+        gc.collect()
+        gc.freeze()
 
     async def stop(app: web.Application) -> None:
         if reminders is not None:  # a task cut short stays leased and runs again elsewhere
