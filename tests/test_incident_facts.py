@@ -11,7 +11,7 @@ from tests.support.orgs import company
 from tests.support.replies import render_replies
 
 RANSOMWARE_TYPED = "共有フォルダのファイルが全部暗号化されて身代金要求の画面が出てる！"
-UNSURE_REPORT = "見覚えのない請求メールが届いた"  # suspicious_email, between 0.6 and notify_confidence
+UNSURE_REPORT = "変なメールが来た"  # suspicious_email, between 0.6 and notify_confidence
 
 
 @pytest.fixture

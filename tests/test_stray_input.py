@@ -143,7 +143,7 @@ async def test_stray_input_in_every_state_creates_no_incident_and_tells_nobody(e
     await chat.send("やめる")
 
     quiet = LocalChat(engine, user="tanaka")
-    typed = "見覚えのない請求メールが届いた"
+    typed = "変なメールが来た"
     prediction = engine.classifier.classify(typed)
     assert prediction.intent == "suspicious_email"
     assert 0.6 <= prediction.confidence < engine.content.incidents.notify_confidence  # a report, not a sure one
