@@ -27,6 +27,7 @@ DATA = "tests/data/incident_utterances.tsv"
 BLIND = "tests/data/heldout_blind.tsv"
 BLIND2 = "tests/data/heldout_blind2.tsv"
 BLIND3 = "tests/data/heldout_blind3.tsv"
+BLIND4 = "tests/data/heldout_blind4.tsv"
 CONFIDENT = classifier_module.CONFIDENT  # the confidence at which a report opens at once (bot/flows/incidents/flow.py)
 
 
@@ -161,6 +162,27 @@ def test_the_third_blind_held_out_set(classifier, content, project_root, capsys)
     with capsys.disabled():
         print(summary("third held-out (blind at its first run only)", m))
     assert m["accuracy"] >= 0.97
+    assert m["confident_wrong"] <= 0.01
+    assert m["ms"] <= 1.0
+    assert confident_false_incidents(m, content.intents.incident_kinds) == []
+
+
+def test_the_fourth_blind_held_out_set(classifier, content, project_root, capsys):
+    """420 utterances by a fourth writer who saw nothing of the project, kept unread while the
+    examples were written from the misses of the first three sets: the honest figure of issue 11
+    for the model that ships.
+
+    Run once on the model before that round (the third set's): 90.2 % right, 1.4 % confident (>= 0.6)
+    and wrong, no confident false incident. Run once on the model that ships: 392/420 = 93.3 %,
+    0.7 % confident and wrong (3), no confident false incident. The 95 % target is not met; nothing
+    was tuned on this set, and the assertions hold what the run gave.
+    """
+    rows = blind(project_root, BLIND4)
+    assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
+    m = measure(classifier, rows)
+    with capsys.disabled():
+        print(summary("fourth blind held-out (never tuned on)", m))
+    assert m["accuracy"] >= 0.93
     assert m["confident_wrong"] <= 0.01
     assert m["ms"] <= 1.0
     assert confident_false_incidents(m, content.intents.incident_kinds) == []
