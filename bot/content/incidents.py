@@ -272,20 +272,8 @@ def answers_of(question: dict[str, Any]) -> tuple[str, ...]:
 
 def _condition_problems(where: str, conditions: list[str], triage: dict[str, Any] | None,
                         name: str = "when_yes") -> list[ContentProblem]:
-    """`when_yes` (or `unless`) entries: "question" (a yes/no question answered yes) or "question=answer"."""
-    problems = []
-    for j, condition in enumerate(conditions):
-        question, _, answer = condition.partition("=")
-        if triage is None:
-            continue
-        if question not in triage:
-            problems.append(ContentProblem(CONTACTS_FILE, f"{where}.{name}[{j}]",
-                                           f"no triage question {question!r} in {TRIAGE_FILE}"))
-        elif (answer or "yes") not in answers_of(triage[question]):
-            problems.append(ContentProblem(CONTACTS_FILE, f"{where}.{name}[{j}]",
-                                           f"{question!r} is not answered {answer or 'yes'!r}; its answers are "
-                                           f"{list(answers_of(triage[question]))}"))
-    return problems
+    """`when_yes` (or `unless`) entries of a contact."""
+    return _answer_problems(CONTACTS_FILE, f"{where}.{name}", conditions, triage)
 
 
 def _contacts_problems(contacts: dict[str, Any], triage: dict[str, Any] | None = None) -> list[ContentProblem]:
@@ -317,18 +305,19 @@ def _contacts_problems(contacts: dict[str, Any], triage: dict[str, Any] | None =
     return problems
 
 
-def _answer_problems(name: str, where: str, conditions: list[str],
+def _answer_problems(file: str, where: str, conditions: list[str],
                      triage: dict[str, Any] | None) -> list[ContentProblem]:
-    """Conditions on triage answers ("question" answered yes, or "question=answer") in a playbook."""
+    """Conditions on triage answers: "question" (a yes/no question answered yes) or "question=answer"."""
+    if triage is None:
+        return []
     problems = []
     for j, condition in enumerate(conditions):
         question, _, answer = condition.partition("=")
-        if triage is None:
-            continue
         if question not in triage:
-            problems.append(ContentProblem(name, f"{where}[{j}]", f"no triage question {question!r} in {TRIAGE_FILE}"))
+            problems.append(ContentProblem(file, f"{where}[{j}]", f"no triage question {question!r} in {TRIAGE_FILE}"))
         elif (answer or "yes") not in answers_of(triage[question]):
-            problems.append(ContentProblem(name, f"{where}[{j}]", f"{question!r} is not answered {answer or 'yes'!r}"))
+            problems.append(ContentProblem(file, f"{where}[{j}]", f"{question!r} is not answered {answer or 'yes'!r}; "
+                                           f"its answers are {list(answers_of(triage[question]))}"))
     return problems
 
 
