@@ -38,6 +38,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from bot.store.keys import Keys
+from bot.store.people import glob_escape
 
 _default_logger = logging.getLogger(__name__)
 
@@ -86,10 +87,6 @@ def _deserialize(model: type[_Model], raw: bytes | str, logger: Logger) -> _Mode
         for name in unknown:
             del data[name]
     return model(**data)
-
-
-def _glob_escape(text: str) -> str:
-    return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)
 
 
 class RedisInstallationStore(AsyncInstallationStore):
@@ -223,7 +220,7 @@ class RedisInstallationStore(AsyncInstallationStore):
         """Every per-user installation key of the workspace (found with SCAN, so never blocking Redis)."""
         sample = self.keys.slack_installation(enterprise_id, team_id, _USER_PLACEHOLDER)
         before, _, after = sample.partition(_USER_PLACEHOLDER)
-        pattern = f"{_glob_escape(before)}*{_glob_escape(after)}"
+        pattern = f"{glob_escape(before)}*{glob_escape(after)}"
         return [key async for key in self.client.scan_iter(match=pattern, count=_SCAN_BATCH)]
 
     async def _delete(self, keys: list[bytes | str]) -> None:

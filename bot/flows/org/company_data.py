@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 import redis.asyncio as aioredis
 
 from bot.flows.org.company_checks import parse_checks
 from bot.flows.org.data import PERSON_KINDS
 from bot.flows.org.store import OrgStore
-from bot.store.keys import ConversationKey, Keys, tenant_tag
+from bot.store.keys import ConversationKey, Keys
+from bot.store.people import people_with
 
 SCAN_COUNT = 1000
 
@@ -49,19 +49,9 @@ class CompanyData:
     policy: dict[str, str] = field(default_factory=dict)  # the 情報セキュリティ基本方針's fields (security_action.py)
 
 
-def _glob(text: str) -> str:
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
-
-
 async def _known_users(client: aioredis.Redis, keys: Keys, platform: str, workspace: str) -> set[str]:
-    """Users with a key of their own in the tenant (one SCAN over the tenant's keys)."""
-    prefix = f"{keys.prefix}:{tenant_tag(platform, workspace)}:"
-    users: set[str] = set()
-    async for raw in client.scan_iter(match=_glob(prefix) + "*", count=SCAN_COUNT):
-        kind, _, user = raw.decode()[len(prefix):].partition(":")
-        if kind in PERSON_KINDS and user:
-            users.add(unquote(user))
-    return users
+    """Users with a key of their own in the tenant."""
+    return set(await people_with(client, keys, platform, workspace, PERSON_KINDS))
 
 
 def _decode_incident(incident_id: str, fields: dict[bytes, bytes]) -> dict[str, Any] | None:

@@ -18,7 +18,6 @@ import csv
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import redis.asyncio as aioredis
 
@@ -27,6 +26,7 @@ from bot.flows.org.admins import Administrators
 from bot.flows.org.store import ROLES, OrgStore
 from bot.store.conversations import StoreOp
 from bot.store.keys import ConversationKey, Keys
+from bot.store.people import glob_escape, people_with
 
 # The kinds of keys kept per person (Keys._person): what 「データ削除」 erases.
 PERSON_KINDS = ("conv", "results", "lessons", "certs", "name", "incidents-by", "platform-role", "remind-off")
@@ -59,17 +59,8 @@ async def erase_person_ops(client: aioredis.Redis, keys: Keys, who: Conversation
 
 
 async def _people(client: aioredis.Redis, keys: Keys, platform: str, workspace: str) -> list[str]:
-    """Everyone with anything kept in the workspace (found by key, on every node of a cluster)."""
-    users: set[str] = set()
-    for kind in PERSON_KINDS:
-        prefix = keys.person_prefix(platform, workspace, kind)
-        async for key in client.scan_iter(match=_glob(prefix) + "*", count=500):
-            users.add(unquote(key.decode()[len(prefix):]))
-    return sorted(users)
-
-
-def _glob(text: str) -> str:
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+    """Everyone with anything kept in the workspace."""
+    return await people_with(client, keys, platform, workspace, PERSON_KINDS)
 
 
 async def export_organisation(client: aioredis.Redis, keys: Keys, org_id: str) -> dict[str, Any]:
@@ -183,7 +174,7 @@ async def delete_organisation(client: aioredis.Redis, keys: Keys, org_id: str) -
             await client.delete(keys.incident_timeline(incident_id.decode()))
             await client.delete(keys.incident(incident_id.decode()))
             counts["incidents"] += 1
-        async for key in client.scan_iter(match=_glob(keys.invite(platform, workspace, "")) + "*", count=500):
+        async for key in client.scan_iter(match=glob_escape(keys.invite(platform, workspace, "")) + "*", count=500):
             doomed.append(key.decode())
         doomed += [keys.incidents_of_workspace(platform, workspace), keys.administrators(platform, workspace)]
     doomed += [keys.organisation_role(org_id, r) for r in ROLES] + [keys.legacy_organisation(org_id)]

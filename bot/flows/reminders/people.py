@@ -25,24 +25,16 @@ from bot.flows.reminders.calendar import working_days_after
 from bot.flows.reminders.policy import ReminderPolicy
 from bot.store.conversations import Store
 from bot.store.keys import ConversationKey, Keys, tenant_tag
+from bot.store.people import glob_escape, people_with
 
 WEAK_ANSWERS = ("not_done", "unknown")  # checklist.yaml answer ids: 実施していない, わからない
 PEOPLE_KINDS = ("conv", "results")  # the keys that can make a person due for a reminder
 
 
-def _glob(text: str) -> str:
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
-
-
 async def people_of(client: Any, keys: Keys, platform: str, workspace: str,
                     kinds: tuple[str, ...] = PEOPLE_KINDS) -> list[str]:
-    """The people of a workspace with any of these kinds of keys (found by key)."""
-    users: set[str] = set()
-    for kind in kinds:
-        prefix = keys.person_prefix(platform, workspace, kind)
-        async for key in client.scan_iter(match=_glob(prefix) + "*", count=500):
-            users.add(unquote(key.decode()[len(prefix):]))
-    return sorted(users)
+    """The people of a workspace with any of these kinds of keys."""
+    return await people_with(client, keys, platform, workspace, kinds)
 
 
 async def tenants_with_people(client: Any, keys: Keys) -> list[tuple[str, str]]:
@@ -50,7 +42,7 @@ async def tenants_with_people(client: Any, keys: Keys) -> list[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     start = f"{keys.prefix}:"
     for kind in PEOPLE_KINDS:
-        async for raw in client.scan_iter(match=_glob(start) + "{*}:" + kind + ":*", count=1000):
+        async for raw in client.scan_iter(match=glob_escape(start) + "{*}:" + kind + ":*", count=1000):
             key = raw.decode()
             tag = key[len(start):].split("}", 1)[0].lstrip("{")
             platform, _, workspace = tag.partition(":")
