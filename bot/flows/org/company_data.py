@@ -26,7 +26,6 @@ from bot.flows.org.store import OrgStore
 from bot.store.keys import ConversationKey, Keys
 from bot.store.people import people_with
 
-SCAN_COUNT = 1000
 
 
 @dataclass
