@@ -27,7 +27,6 @@ from bot.store.keys import ConversationKey, Keys
 from bot.store.people import people_with
 
 
-
 @dataclass
 class PersonData:
     who: ConversationKey
