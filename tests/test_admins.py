@@ -12,19 +12,18 @@ from bot.adapters.local import LocalChat
 from bot.flows.org.admins import Administrators
 from bot.flows.org.store import OrgStore
 from bot.runtime.server import WORKER, build_app
-from bot.settings import SlackSettings
 from bot.store.keys import ConversationKey
 from tests.support.cli import run
 from tests.support.replies import render_replies
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_events import (
     DM,
-    SECRET,
     TEAM,
     USER,
     all_text,
     dm,
     event_body,
+    oauth_settings,
     posts,
     send_event,
     signed_headers,
@@ -220,10 +219,7 @@ async def test_a_member_cannot_claim_the_platform_role_in_the_payload(slack, fak
 
 async def test_the_user_who_installed_the_app_is_an_administrator(engine):
     async with FakeSlack() as fake:
-        fake.oauth_clients["111.222"] = "client-secret"
-        fake.oauth_codes["code-1"] = "T0999"
-        settings = SlackSettings(signing_secret=SECRET, bot_token=None, client_id="111.222",
-                                 client_secret="client-secret", api_url=fake.base_url)
+        settings = oauth_settings(fake)
         async with TestClient(TestServer(build_app(engine, slack=settings))) as client:
             install = await client.get("/slack/install")
             state = re.search(r"state=([\w-]+)", await install.text()).group(1)

@@ -8,17 +8,17 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.slack.oauth_store import RedisInstallationStore
 from bot.runtime.server import WORKER, build_app
-from bot.settings import SlackSettings
 from tests.support.slack_api import FakeSlack
-from tests.support.slack_events import SECRET, event_body, signed_headers
+from tests.support.slack_events import (
+    event_body,
+    oauth_settings,
+    signed_headers,
+)
 
 
 async def test_oauth_install_then_events_use_the_installed_token(engine):
     async with FakeSlack() as fake:
-        fake.oauth_clients["111.222"] = "client-secret"
-        fake.oauth_codes["code-1"] = "T0999"
-        settings = SlackSettings(signing_secret=SECRET, bot_token=None, client_id="111.222",
-                                 client_secret="client-secret", api_url=fake.base_url)
+        settings = oauth_settings(fake)
         async with TestClient(TestServer(build_app(engine, slack=settings))) as client:
             install = await client.get("/slack/install")
             assert install.status == 200

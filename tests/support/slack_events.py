@@ -61,6 +61,18 @@ def click_body(message_blocks: list, label: str, *, message_ts: str, user: str =
     raise AssertionError(f"no button {label!r} in the message")
 
 
+OAUTH_CLIENT, OAUTH_TEAM = "111.222", "T0999"
+
+
+def oauth_settings(fake: FakeSlack, *, code: str = "code-1") -> SlackSettings:
+    """Settings for OAuth installs (no bot token); the fake Slack knows the app and will exchange
+    `code` for workspace OAUTH_TEAM's installation."""
+    fake.oauth_clients[OAUTH_CLIENT] = "client-secret"
+    fake.oauth_codes[code] = OAUTH_TEAM
+    return SlackSettings(signing_secret=SECRET, bot_token=None, client_id=OAUTH_CLIENT,
+                         client_secret="client-secret", api_url=fake.base_url)
+
+
 def slack_settings(fake: FakeSlack) -> SlackSettings:
     return SlackSettings(signing_secret=SECRET, bot_token="xoxb-test", client_id=None, client_secret=None,
                          api_url=fake.base_url)
