@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from bot.content.loader import Content
 from bot.core.replies import Outbox
+from bot.core.understanding import Understanding
 from bot.store.conversations import Precondition, Snapshot, Store, StoreOp
 from bot.store.keys import ConversationKey
 
@@ -53,6 +54,9 @@ class Conversation:
         self.offered_in: str = record.get("offered_in") or ""
         self.shown: str = snapshot.shown
         self.step_seed = ""  # this step's outbox seed, when its replies go through the outbox
+        # How the router read this step's typed message (bot.core.understanding), for a flow that
+        # takes free text and still cares whether it was a number or a stray token; None otherwise.
+        self.heard: Understanding | None = None
         self.services = services
         self.out = Outbox()
         self.ops: list[StoreOp] = []

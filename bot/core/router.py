@@ -96,7 +96,7 @@ class Router:
             return START, ()
         if event.kind is EventKind.ACTION:
             return self._route_action(state, event.action)
-        heard = self.read(event.text, conv.offered)
+        heard = conv.heard = self.read(event.text, conv.offered)
         if heard.choice is not None:
             if conv.typed_before_shown(event.sent_at):
                 # Typed before these choices were on screen: meant for the ones before (perhaps shown twice).

@@ -25,7 +25,6 @@ from bot.core.conversation import Conversation
 from bot.core.events import action_value
 from bot.core.flow import Flow, Handler, on
 from bot.core.replies import Choice, Document
-from bot.core.understanding import Reader
 from bot.flows.menu import MENU
 from bot.flows.org.company_checks import company_checks
 from bot.flows.org.flow import may_administer
@@ -213,18 +212,6 @@ async def choose(conv: Conversation, what: str = "", *args: str) -> None:
     await handler(conv, *args)
 
 
-_READERS: dict[int, Reader] = {}
-
-
-def _reader(conv: Conversation) -> Reader:
-    """How the router reads a message (numbers, stray tokens), built once per content."""
-    phrases = conv.content.phrases
-    reader = _READERS.get(id(phrases))
-    if reader is None:
-        reader = _READERS[id(phrases)] = Reader(phrases)
-    return reader
-
-
 def _typed(text: str, limit: int) -> str:
     """What was typed, on one line and cut to `limit`."""
     return " ".join(text.split())[:limit]
@@ -246,13 +233,14 @@ async def save_text(conv: Conversation, text: str = "") -> None:
     """Typed text at a step: the company, title, name or date; at the others, what the step expects."""
     step = _draft(conv).get("step", "")
     save = _SAVES.get(step)
-    heard = _reader(conv)(text)
-    if heard.number is not None and conv.offered:
+    heard = conv.heard  # the router's reading of the message (this trigger is only routed for typed text)
+    number = heard.number if heard is not None else None
+    if number is not None and conv.offered:
         # A number that picks none of the choices shown: which numbers do (as everywhere else).
         conv.out.text(conv.text("menu.number_range", count=len(conv.offered)))
         await reprompt_step(conv)
         return
-    if heard.number is not None or (heard.stray and step in ("company", "title")):
+    if number is not None or (heard is not None and heard.stray and step in ("company", "title")):
         text = ""  # 「5」「ok」「👍」 are no company and no title: asked again, with what is expected
     if save is None:
         conv.out.text(conv.text("policy.commitments_hint" if step == "commitments" else "policy.confirm_hint"))
