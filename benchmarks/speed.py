@@ -104,6 +104,7 @@ class SpeedLine(FakeLine):
     def __init__(self) -> None:
         super().__init__(strict=False)
         self.inboxes = _Inboxes()
+        self._replied_to: dict[str, str] = {}  # reply token -> the person it was issued for
 
     def _reply(self, call):
         answer = super()._reply(call)
@@ -114,12 +115,6 @@ class SpeedLine(FakeLine):
         token = super().issue_reply_token(user_id, expires_in=expires_in)
         self._replied_to[token] = user_id
         return token
-
-    @property
-    def _replied_to(self) -> dict[str, str]:
-        if not hasattr(self, "_tokens_to_users"):
-            self._tokens_to_users: dict[str, str] = {}
-        return self._tokens_to_users
 
     def _push(self, call):
         answer = super()._push(call)
