@@ -200,3 +200,16 @@ def test_rich_menu_image_has_the_size_line_expects_and_four_tiles(content):
     assert image.size == (WIDTH, HEIGHT)
     assert len({image.getpixel((x, 20)) for x in (100, 700, 1300, 1900)}) == 4
     assert ImageChops.difference(image.crop((0, 0, 600, 843)), image.crop((625, 0, 1225, 843))).getbbox()
+
+
+def test_a_bar_of_any_width_is_drawn():
+    """Every fill width a score can give, including a bar exactly as wide as it is high (the two
+    rounded ends meet): the bar's centre is painted and nothing outside its box."""
+    from bot.core.images import _rounded_bar
+
+    for height in (40, 41, 54):
+        for width in range(1, 3 * height):
+            image = Image.new("RGB", (200, 80), BACKGROUND)
+            _rounded_bar(image, (10, 10, 10 + width, 10 + height), (229, 83, 75))
+            assert image.getpixel((10 + width // 2, 10 + height // 2)) != BACKGROUND, (width, height)
+            assert ImageChops.difference(image, Image.new("RGB", image.size, BACKGROUND)).getbbox()[2] <= 10 + width

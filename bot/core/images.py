@@ -116,7 +116,8 @@ def _rounded_bar(image: Image.Image, box: tuple[int, int, int, int], colour: Col
         mask = Image.new("L", (width, height), 0)
         mask.paste(disc.crop((0, 0, half, height)), (0, 0))
         mask.paste(disc.crop((height - half, 0, height, height)), (width - half, 0))
-        ImageDraw.Draw(mask).rectangle((half, 0, width - half - 1, height - 1), fill=255)
+        if width > 2 * half:  # else the two halves already meet
+            ImageDraw.Draw(mask).rectangle((half, 0, width - half - 1, height - 1), fill=255)
     else:
         s = _SUPERSAMPLE
         mask = Image.new("L", (width * s, height * s), 0)
