@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.request import urlopen
@@ -160,6 +161,7 @@ def line_delivery(fake: SpeedLine, person: str, text: str) -> tuple[str, dict[st
 class Load:
     ack_ms: list[float] = field(default_factory=list)
     reply_ms: list[float] = field(default_factory=list)
+    reply_ms_by_kind: dict[str, list[float]] = field(default_factory=dict)  # first question, others, result
     answered: int = 0
     refused: int = 0
     finished: int = 0
@@ -239,6 +241,8 @@ class Driver:
             asked = _QUESTION.search(text)
             if asked or RESULT_MARK in text:
                 self.load.reply_ms.append((now - said) * 1000)
+                kind = "result" if RESULT_MARK in text else "first" if asked.group(1) == "1" else "question"
+                self.load.reply_ms_by_kind.setdefault(kind, []).append((now - said) * 1000)
                 self.load.last_reply_at = now
             if RESULT_MARK in text:
                 self.load.finished += 1
@@ -394,6 +398,7 @@ class Measured:
     database_bytes: float
     driver_cpu: float
     commands: dict[str, int]
+    api_calls: dict[str, int] = field(default_factory=dict)  # the platform Web API's, by path
 
     @property
     def commands_per_answered(self) -> float:
@@ -432,6 +437,7 @@ async def measure(kind: str, platform: str, args, workdir: Path) -> Measured:
             else:
                 load = await driver.closed_loop(args.users, args.concurrency)
             cpu = server.cpu_seconds() - cpu_before
+            api_calls = Counter(call.path for call in fake.calls())
             if profiler is not None:
                 profiler.send_signal(2)
                 profiler.wait(30)
@@ -445,7 +451,8 @@ async def measure(kind: str, platform: str, args, workdir: Path) -> Measured:
         if server is not None:
             server.stop()
         store.stop()
-    return Measured(kind, platform, load, cpu, rss, server.startup, personal, database, driver_cpu, commands)
+    return Measured(kind, platform, load, cpu, rss, server.startup, personal, database, driver_cpu, commands,
+                    dict(api_calls))
 
 
 def closed_loop_lines(limit: Measured, bot: Measured, durable: Measured | None = None,
@@ -466,6 +473,11 @@ def closed_loop_lines(limit: Measured, bot: Measured, durable: Measured | None =
         if verbose:
             top = sorted(m.commands.items(), key=lambda item: -item[1])[:12]
             lines.append("            " + ", ".join(f"{name} {n / max(load.answered, 1):.2f}" for name, n in top))
+            calls = sorted(m.api_calls.items(), key=lambda item: -item[1])[:8]
+            lines.append("            API calls per answered: " + ", ".join(
+                f"{path} {n / max(load.answered, 1):.2f}" for path, n in calls))
+            lines.append("            reply p50/p99 by step: " + ", ".join(
+                f"{kind} {percentile(ms, .5):.0f}/{percentile(ms, .99):.0f} ms" for kind, ms in load.reply_ms_by_kind.items()))
     rate = bot.rate / limit.rate if limit.rate else 0.0
     p99 = percentile(bot.load.reply_ms, .99) / max(percentile(limit.load.reply_ms, .99), 1e-9)
     lines.append(f"  ratio     answered/s {rate:.2f} x limit (target >= 0.6): {'met' if rate >= 0.6 else 'NOT met'};"
