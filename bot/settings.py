@@ -55,6 +55,24 @@ def incident_retention_days(environ: dict[str, str] | None = None) -> int:
     return days
 
 
+RENDER_PROCESSES_ENV = "BOT_RENDER_PROCESSES"
+
+
+def render_processes(env) -> int:
+    """BOT_RENDER_PROCESSES: how many processes `bot serve` draws charts, certificates and PDFs in
+    (0: threads of the server process). Unset: one where there is a second core, else none."""
+    raw = (env.get(RENDER_PROCESSES_ENV) or "").strip()
+    if not raw:
+        return 1 if (os.cpu_count() or 1) > 1 else 0
+    try:
+        processes = int(raw)
+    except ValueError:
+        raise ConfigError(f"{RENDER_PROCESSES_ENV} must be a whole number, not {raw!r}") from None
+    if not 0 <= processes <= 16:
+        raise ConfigError(f"{RENDER_PROCESSES_ENV} must be between 0 and 16, not {processes}")
+    return processes
+
+
 DEFAULT_WORKING_HOURS = "09:00-18:00"
 WORKING_HOURS_ENV = "BOT_WORKING_HOURS"
 DEFAULT_RENEW_MONTHS = 6
@@ -104,6 +122,7 @@ class Settings:
     reminders: bool = True  # BOT_REMINDERS: `bot serve` sends reminders (false: this process does not)
     working_hours: tuple[int, int] = (9 * 60, 18 * 60)  # BOT_WORKING_HOURS, minutes after midnight (JST)
     selfcheck_renew_months: int = DEFAULT_RENEW_MONTHS  # BOT_SELFCHECK_RENEW_MONTHS
+    render_processes: int = 0  # BOT_RENDER_PROCESSES: `bot serve` draws images in this many processes
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -131,6 +150,7 @@ class Settings:
             reminders=_flag(env, "BOT_REMINDERS") if (env.get("BOT_REMINDERS") or "").strip() else True,
             working_hours=working_hours(env),
             selfcheck_renew_months=selfcheck_renew_months(env),
+            render_processes=render_processes(env),
         )
 
 

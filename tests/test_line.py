@@ -2,6 +2,7 @@
 client, and a local fake of the Messaging API."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -12,9 +13,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.line.rich_menu import TILES
 from bot.cli.line import set_up_rich_menu
+from bot.core.images import png_size
 from bot.core.replies import Recipient
 from bot.flows.org.store import OrgStore
-from bot.runtime.server import LINE, build_app
+from bot.runtime.server import LINE, LINE_IMAGES, build_app
 from bot.settings import ConfigError, LineSettings
 from bot.store.keys import ConversationKey
 from tests.support.line_api import (
@@ -79,6 +81,35 @@ async def test_self_check_by_postbacks_to_flex_result_and_served_chart(line, fak
     assert len(fake_line.calls(REPLY)) == 27 and fake_line.push_count == 0  # all within reply tokens
     for call in fake_line.calls(REPLY):
         assert_valid_line_messages(call.json["messages"])
+
+
+async def test_the_chart_is_drawn_once_when_line_first_fetches_it(line, fake_line, engine):
+    """The reply with the score goes out before the chart is drawn; LINE's first fetches (the
+    preview and the original together) draw it once, and it is kept for the next ones."""
+    result = await answer_by_postbacks(line, fake_line, "一部実施している")
+    image = next(m for m in result if m["type"] == "image")
+    original, preview = urlparse(image["originalContentUrl"]).path, urlparse(image["previewImageUrl"]).path
+    token = original.removeprefix("/images/").removesuffix(".png")
+    key = engine.store.keys.image(token)
+    assert await engine.store.client.hkeys(key) == [b"spec"]  # described, not drawn yet
+    assert 0 < await engine.store.client.ttl(key)
+
+    drawn = []
+    draw = line.app[LINE_IMAGES].draw
+    async def counting_draw(described):
+        drawn.append(described.renderer)
+        return await draw(described)
+    line.app[LINE_IMAGES].draw = counting_draw
+    small, big = await asyncio.gather(line.get(preview), line.get(original))
+    small_png, big_png = await small.read(), await big.read()
+    assert small.status == big.status == 200 and drawn == ["score_chart"]
+    assert png_size(big_png)[0] == 1200 and max(png_size(small_png)) <= 240
+    again = await line.get(original)
+    assert await again.read() == big_png and drawn == ["score_chart"]
+    assert sorted(await engine.store.client.hkeys(key)) == [b"original", b"preview", b"spec"]
+
+    await engine.store.client.delete(key)  # expired
+    assert (await line.get(preview)).status == 404
 
 
 async def test_share_result_is_pushed_to_the_security_lead_with_a_button(line, fake_line, engine):

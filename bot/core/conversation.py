@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from bot.content.loader import Content
+from bot.core.offload import Offload
 from bot.core.replies import Outbox
 from bot.core.understanding import Understanding
 from bot.store.conversations import Precondition, Snapshot, Store, StoreOp
@@ -25,6 +26,7 @@ class Services:
     # What the combined flows need that is built at start-up (e.g. the certificate signer),
     # by name; each flow package reads its own.
     resources: dict[str, Any] = field(default_factory=dict)
+    offload: Offload = field(default_factory=Offload)  # where images and PDFs are drawn
 
 
 class Conversation:

@@ -39,7 +39,7 @@ from slack_bolt.request.internals import build_normalized_headers, extract_conte
 from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters.line.document_store import DocumentStore
-from bot.adapters.line.image_store import ImageStore
+from bot.adapters.line.image_store import line_images
 from bot.adapters.slack import requests as slack_requests
 from bot.adapters.slack.adapter import JOBS as SLACK_JOBS
 from bot.core.delivery import Delivery
@@ -67,6 +67,7 @@ LINE_SECRET = web.AppKey("line_secret", bytes)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 DELIVERY = web.AppKey("delivery", Delivery)
 SWEEPER = web.AppKey("sweeper", asyncio.Task)
+LINE_IMAGES = web.AppKey("line_images", object)  # bot.adapters.line.image_store.ImageStore
 INBOX = web.AppKey("inbox", Inbox)
 WORKER = web.AppKey("worker", InboxWorker)
 REMINDERS = web.AppKey("reminders", object)  # bot.flows.reminders.tasks.Reminders, when they run here
@@ -361,8 +362,11 @@ async def certificate_image(request: web.Request) -> web.Response:
 
 async def image(request: web.Request) -> web.Response:
     variant = "preview" if request.match_info.get("variant") == "preview" else "original"
-    data = await ImageStore(request.app[ENGINE].store.client, request.app[ENGINE].store.keys).load(
-        request.match_info["token"], variant)
+    try:
+        data = await request.app[LINE_IMAGES].load(request.match_info["token"], variant)
+    except STORE_ERRORS as exc:
+        log.warning("image %s… not loaded: %r", request.match_info["token"][:6], exc)
+        return web.Response(status=503, text="busy, try again", headers={"Retry-After": "1"})
     if data is None:
         return web.Response(status=404, text="not found")
     return web.Response(body=data, content_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
@@ -381,12 +385,13 @@ async def document(request: web.Request) -> web.Response:
 
 def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineSettings | None = None,
               workers: int = JOB_WORKERS, queue_capacity: int = 1000,
-              reminders: ReminderPolicy | None = None) -> web.Application:
+              reminders: ReminderPolicy | None = None, render_processes: int = 0) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
     app[QUEUE] = WorkQueue(workers=workers, capacity=queue_capacity)
     delivery = app[DELIVERY] = Delivery(engine, DisplayNames(engine.store.client, engine.store.keys))
     app[INBOX] = Inbox(engine.store.client, engine.store.keys)
+    app[LINE_IMAGES] = line_images(engine)
     app[WORKER] = InboxWorker(app[INBOX], app[QUEUE])
     delivery.owns = app[WORKER].owns  # a tenant's outbox is swept by the holder of its lease
     app.router.add_get("/healthz", healthz)
@@ -399,6 +404,7 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
     async def start(app: web.Application) -> None:
         # Platform API calls share one HTTP session with a bounded connection pool.
         app[HTTP_SESSION] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+        engine.services.offload.start(render_processes)
         await app[QUEUE].start()
         app[SWEEPER] = asyncio.create_task(delivery.run_sweeper(), name="outbox-sweeper")
         if slack is not None:
@@ -429,6 +435,7 @@ def build_app(engine: Engine, *, slack: SlackSettings | None = None, line: LineS
         await asyncio.gather(app[SWEEPER], return_exceptions=True)
         await app[QUEUE].stop(timeout=SHUTDOWN_GRACE_SECONDS)
         await app[HTTP_SESSION].close()
+        engine.services.offload.close()
         if line is not None:
             await app[LINE].close()
 
@@ -460,7 +467,8 @@ def run_server(settings: Settings, *, port: int | None) -> int:
         context = open_engine(settings, server=True)
         engine = await context.__aenter__()
         app = build_app(engine, slack=slack, line=line,
-                        reminders=ReminderPolicy.from_settings(settings) if settings.reminders else None)
+                        reminders=ReminderPolicy.from_settings(settings) if settings.reminders else None,
+                        render_processes=settings.render_processes)
 
         async def close(_: web.Application) -> None:
             await context.__aexit__(None, None, None)

@@ -39,7 +39,7 @@ from bot.adapters.line.document_store import (
     DocumentStore,
     document_url,
 )
-from bot.adapters.line.image_store import ImageStore, image_urls
+from bot.adapters.line.image_store import image_urls, line_images
 from bot.core.delivery import Delivery, SendFailed
 from bot.core.engine import Engine
 from bot.core.events import Destination, IncomingEvent
@@ -88,7 +88,7 @@ class LineAdapter:
                                                          access_token=settings.access_token))
         self.api = AsyncMessagingApi(self._api_client)
         self.blob = AsyncMessagingApiBlob(self._blob_client)
-        self.images = ImageStore(engine.store.client, engine.store.keys)
+        self.images = line_images(engine)
         self.documents = DocumentStore(engine.store.client, engine.store.keys)
         delivery.register(PLATFORM, self)
 
@@ -178,9 +178,8 @@ class LineAdapter:
 
     async def _messages(self, replies: list[Reply]) -> list[dict[str, Any]]:
         urls = {}
-        for image in _images_in(replies):
-            png = await self.engine.render_image(image)
-            token = await self.images.save(png)
+        for image in _images_in(replies):  # drawn when LINE fetches them (image_store)
+            token = await self.images.save(image)
             urls[image.name] = image_urls(self.settings.public_url, token)
         links = {}
         for document in (r for r in replies if isinstance(r, Document)):

@@ -1,9 +1,7 @@
 """Issuing 修了証 at the end of a passed lesson (and of the whole course)."""
 from __future__ import annotations
 
-import asyncio
 import logging
-from functools import partial
 from typing import Any
 
 from bot.content.lessons import Lesson
@@ -43,14 +41,14 @@ async def _issue(conv: Conversation, *, item: int, theme: str, detail: str) -> s
     url = certificates.url(record.id)
     verify = conv.text("cert.verify_url", url=url) if url else conv.text("cert.verify_cli", id=record.id)
     issuer = org.name if org else conv.text("cert.issuer_default")
-    png = await asyncio.to_thread(partial(
+    png = await conv.services.offload.run(
         render_certificate,
         title=conv.text("cert.title"), holder=conv.text("cert.holder", name=holder), theme=theme, detail=detail,
         statement=conv.text("cert.statement"), issued_on=conv.content.texts.date(today),
         issuer=conv.text("cert.issuer", issuer=issuer), notice=conv.text("cert.notice"),
         number=conv.text("cert.number", id=record.id), certificate_id=record.id, verify_text=verify,
         qr_data=url or record.id,
-    ))
+    )
     conv.ops.extend(certificates.record_op(record, png, holder=conv.who))
     conv.out.add(Image(name=f"certificate-{record.serial}.png", alt_text=conv.text("cert.alt", theme=theme),
                        renderer=CERTIFICATE_IMAGE, params={"serial": record.serial}))

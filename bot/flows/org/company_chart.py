@@ -6,8 +6,6 @@ the outbox) and drawn off the event loop when it is sent.
 """
 from __future__ import annotations
 
-import asyncio
-from functools import partial
 from typing import Any, Sequence
 
 from PIL import Image, ImageDraw
@@ -101,4 +99,4 @@ def render_company_chart(*, title: str, sections: Sequence[dict[str, Any]], capt
 
 
 async def draw_company_chart(params: dict[str, Any], services: Any) -> bytes:
-    return await asyncio.to_thread(partial(render_company_chart, **params))
+    return await services.offload.run(render_company_chart, **params)

@@ -5,7 +5,6 @@ content/policy_template.yaml when the PDF is made, off the event loop.
 """
 from __future__ import annotations
 
-import asyncio
 from contextlib import ExitStack
 from datetime import date, datetime, time
 from typing import Any
@@ -44,4 +43,4 @@ def render_policy_pdf(template: PolicyTemplate, texts: Texts, params: dict[str, 
 
 async def draw_policy_pdf(params: dict[str, Any], services: Any) -> bytes:
     content = services.content
-    return await asyncio.to_thread(render_policy_pdf, content.policy_template, content.texts, params)
+    return await services.offload.run(render_policy_pdf, content.policy_template, content.texts, params)

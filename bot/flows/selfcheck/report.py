@@ -5,9 +5,7 @@ three items to start with, one line each; the countermeasures, the items answere
 SECURITY ACTION are one tap away (「詳しい結果と対策を見る」, `result_details`)."""
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from functools import partial
 from typing import Any, Iterable
 
 from bot.core.conversation import Conversation
@@ -187,7 +185,7 @@ SCORE_CHART = "score_chart"
 
 async def draw_score_chart(params: dict[str, Any], services: Any) -> bytes:
     bars = [(label, score, maximum) for label, score, maximum in params["bars"]]
-    return await asyncio.to_thread(partial(render_score_chart, **{**params, "bars": bars}))
+    return await services.offload.run(render_score_chart, **{**params, "bars": bars})
 
 
 def _next_options(conv: Conversation, can_share: bool) -> list[Choice]:
