@@ -26,7 +26,7 @@ import dataclasses
 import logging
 import random
 import time
-from typing import Callable, Protocol, Sequence
+from typing import Awaitable, Callable, Protocol, Sequence
 
 from bot.core.engine import ConcurrentUpdateError, Engine
 from bot.core.events import Destination, IncomingEvent
@@ -92,9 +92,15 @@ class Delivery:
 
     # --- one event ------------------------------------------------------------------
 
-    async def handle(self, event: IncomingEvent, reply_to: Destination) -> None:
-        """Run one event through the engine and deliver what it says."""
-        name = await self._display_name(event.who)
+    async def handle(self, event: IncomingEvent, reply_to: Destination, *,
+                     prepare: Callable[[IncomingEvent], Awaitable[IncomingEvent]] | None = None) -> None:
+        """Run one event through the engine and deliver what it says. `prepare` (the adapter's
+        lookups, e.g. what the platform says of the sender's role) runs beside the name's lookup:
+        on someone's first message both ask the platform, and the reply waits for one wait, not two."""
+        if prepare is None:
+            name = await self._display_name(event.who)
+        else:
+            name, event = await asyncio.gather(self._display_name(event.who), prepare(event))
         event = dataclasses.replace(event, display_name=name)
         try:
             step = await self.engine.step(event, reply_to=reply_to)

@@ -102,6 +102,7 @@ class SlackAdapter:
         self._dm_channels: dict[tuple[str, str], str] = {}
         self.roles = PlatformRoles(store.client, store.keys)
         self._user_info: dict[ConversationKey, tuple[float, dict]] = {}
+        self._asking: dict[ConversationKey, asyncio.Future] = {}  # users.info calls under way
         self.installations = RedisInstallationStore(store.client, store.keys)
         oauth = None
         if settings.uses_oauth:
@@ -156,8 +157,8 @@ class SlackAdapter:
                   event.event_id)
 
     async def _run_event(self, payload: dict) -> None:
-        event = await self._with_role(IncomingEvent.from_dict(payload["event"]))
-        await self.delivery.handle(event, Destination.from_dict(payload["to"]))
+        await self.delivery.handle(IncomingEvent.from_dict(payload["event"]), Destination.from_dict(payload["to"]),
+                                   prepare=self._with_role)
 
     async def _with_role(self, event: IncomingEvent) -> IncomingEvent:
         """The event, saying whether Slack says its sender administers the workspace (never taken
@@ -306,10 +307,18 @@ class SlackAdapter:
         return found
 
     async def _users_info(self, who: ConversationKey) -> dict | None:
-        """users.info's `user` (remembered for a few seconds); None when Slack did not say."""
+        """users.info's `user` (remembered for a few seconds; lookups made meanwhile share the one
+        call: the role and the name are asked for side by side); None when Slack did not say."""
         cached = self._user_info.get(who)
         if cached and cached[0] > time.monotonic():
             return cached[1]
+        asking = self._asking.get(who)
+        if asking is None:
+            asking = self._asking[who] = asyncio.ensure_future(self._ask_users_info(who))
+            asking.add_done_callback(lambda _: self._asking.pop(who, None))
+        return await asyncio.shield(asking)
+
+    async def _ask_users_info(self, who: ConversationKey) -> dict | None:
         try:
             client = await self._client_for(who.workspace)
             if client is None:
