@@ -14,8 +14,9 @@ each driven by the same closed loop: `--concurrency` people at a time, each send
 answers the 25 questions, waiting for each question before answering it; 10 % of deliveries
 arrive twice (every event id unique otherwise). Printed per server: answered/s (people's
 messages answered), ack p50/p99, reply p50/p99 (from sending a message to the next one
-arriving), server CPU seconds per answered message, Redis bytes per finished self-check
-(the person's conversation and results; the whole database's growth too), peak RSS, start-up
+arriving), server CPU seconds per answered message (with the processes it starts), Redis bytes per finished self-check
+(the person's conversation and results; the whole database's growth too), peak RSS (summed
+over its processes), start-up
 (process start to /healthz 200), and the ratios to the limit.
 
 `--burst` is the open-loop mode: `--events` different people each send 「自社診断」, spread evenly
@@ -57,6 +58,7 @@ from tests.support.line_api import FakeLine  # noqa: E402
 from tests.support.serve import free_port  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
 
+PUBLIC_URL = "https://bot.example.jp"
 SLACK_SECRET, LINE_SECRET, TEAM, LINE_BOT = "speed-slack-secret", "speed-line-secret", "TSPEED", "Uspeedbot"
 QUESTIONS = 25
 _QUESTION = re.compile(r"(?m)^(\d+)/25[^\n]*\n+No\.\1 ")  # Slack "7/25", LINE "7/25 ▰▰▱…"
@@ -100,15 +102,40 @@ class SpeedSlack(FakeSlack):
 
 
 class SpeedLine(FakeLine):
+    """Also fetches every image sent, its preview and original, as LINE does to show it (bot serve
+    draws its charts when they are first fetched): set `server_url` to where the bot serves them."""
+
     check_payloads = False
 
     def __init__(self) -> None:
         super().__init__(strict=False)
         self.inboxes = _Inboxes()
         self._replied_to: dict[str, str] = {}  # reply token -> the person it was issued for
+        self.server_url: str | None = None
+        self.images_fetched = 0
+        self._fetches: set[asyncio.Task] = set()
+
+    def _fetch_images(self, messages: list) -> None:
+        for message in messages or []:
+            if isinstance(message, dict) and message.get("type") == "image" and self.server_url:
+                for url in (message["previewImageUrl"], message["originalContentUrl"]):
+                    task = asyncio.get_running_loop().create_task(self._fetch(url.replace(PUBLIC_URL, self.server_url)))
+                    self._fetches.add(task)
+                    task.add_done_callback(self._fetches.discard)
+
+    async def _fetch(self, url: str) -> None:
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            if response.status == 200 and (await response.read()).startswith(b"\x89PNG"):
+                self.images_fetched += 1
+
+    async def fetched(self) -> None:
+        """Wait for the image fetches under way."""
+        while self._fetches:
+            await asyncio.gather(*list(self._fetches), return_exceptions=True)
 
     def _reply(self, call):
         answer = super()._reply(call)
+        self._fetch_images(call.json.get("messages") if isinstance(call.json, dict) else None)
         self.inboxes.notify(self._replied_to.get(call.params.get("replyToken"), ""))
         return answer
 
@@ -119,6 +146,7 @@ class SpeedLine(FakeLine):
 
     def _push(self, call):
         answer = super()._push(call)
+        self._fetch_images(call.json.get("messages") if isinstance(call.json, dict) else None)
         self.inboxes.notify(str(call.params.get("to")))
         return answer
 
@@ -321,17 +349,44 @@ class Server:
                 time.sleep(0.02)
         raise TimeoutError(f"{self.name} did not start")
 
-    def cpu_seconds(self) -> float:
+    def processes(self) -> list[int]:
+        """The server's process and every process under it (bot serve's drawing processes)."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        children: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # ended meanwhile
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children.get(pid, [])
+        return found
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the server and the processes under it (those alive now)."""
+        total = 0
+        for pid in self.processes():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mb(self) -> float:
-        assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        """The sum of the peak RSS of the server and of the processes under it."""
+        total = 0
+        for pid in self.processes():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+        return total / 1024
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -359,7 +414,7 @@ def bot_server(redis_url: str, slack: SpeedSlack, line: SpeedLine, log: Path, da
            "BOT_DATA_DIR": str(data), "PORT": str(port), "PYTHONUNBUFFERED": "1",
            "SLACK_SIGNING_SECRET": SLACK_SECRET, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack.base_url,
            "LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": line.access_token,
-           "LINE_API_URL": line.base_url, "PUBLIC_URL": "https://bot.example.jp"}
+           "LINE_API_URL": line.base_url, "PUBLIC_URL": PUBLIC_URL}
     return Server("bot serve", [python, "-m", "bot.cli.main", "serve"], env, port, log, cwd=project)
 
 
@@ -424,6 +479,7 @@ async def measure(kind: str, platform: str, args, workdir: Path) -> Measured:
             else:
                 server = bot_server(store.url, slack, line, directory / "server.log", directory / "data", args.serve_from)
             await asyncio.to_thread(server.start)
+            line.server_url = server.url
             driver = Driver(platform, fake, server.url, duplicates=args.duplicates)
             profiler = None
             if args.profile and kind == "bot":
@@ -436,6 +492,7 @@ async def measure(kind: str, platform: str, args, workdir: Path) -> Measured:
                 load = await driver.burst(args.events, args.seconds, first_index=0)
             else:
                 load = await driver.closed_loop(args.users, args.concurrency)
+            await line.fetched()  # the CPU of drawing the charts LINE fetched is counted
             cpu = server.cpu_seconds() - cpu_before
             api_calls = Counter(call.path for call in fake.calls())
             if profiler is not None:
