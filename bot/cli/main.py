@@ -9,15 +9,7 @@ import sys
 from pathlib import Path
 
 from bot import __version__
-from bot.cli import cert as cert_cli
-from bot.cli import line as line_cli
-from bot.cli import org as org_cli
-from bot.cli import remind as remind_cli
-from bot.cli import triage as triage_cli
-from bot.content.loader import check_content
-from bot.content.problems import ContentError
 from bot.settings import ConfigError, Settings
-from bot.store.embedded import EmbeddedRedisError
 
 log = logging.getLogger("bot")
 
@@ -46,6 +38,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_content_check(args: argparse.Namespace) -> int:
+    from bot.content.loader import check_content
+
     content_dir = Path(args.dir) if args.dir else _settings().content_dir
     problems = check_content(content_dir)
     for problem in problems:
@@ -67,6 +61,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from bot.content.intents import load_intents
+    from bot.content.loader import check_content
+    from bot.content.problems import ContentError
     from bot.core.classifier import IntentClassifier
 
     problems = check_content(_settings().content_dir)
@@ -89,6 +85,14 @@ def cmd_diagram(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The subcommands' modules are imported here, not when this module is: `bot serve`'s drawing
+    # processes import the main module again, and need none of them.
+    from bot.cli import cert as cert_cli
+    from bot.cli import line as line_cli
+    from bot.cli import org as org_cli
+    from bot.cli import remind as remind_cli
+    from bot.cli import triage as triage_cli
+
     parser = argparse.ArgumentParser(
         prog="bot", description="A security desk for small Japanese companies, in Slack and LINE: "
                                 "IPA's self-check, five-minute lessons with certificates, incident first response.",
@@ -129,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.content.problems import ContentError
+    from bot.store.embedded import EmbeddedRedisError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -94,8 +94,8 @@ class Offload:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # Spawned, not forked: the server has threads (the event loop's helpers), which a forked child
-        # would inherit in whatever state they were; and a spawned worker is the server's own child,
-        # so it can be told to end with it (a fork server's would outlive a killed server).
+        # would inherit in whatever state they were. A spawned worker is the server's own child, so
+        # it sees the server gone when it has become someone else's (_die_with_parent).
         return ProcessPoolExecutor(max_workers=self._processes, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_die_with_parent, initargs=(os.getpid(),))
 
