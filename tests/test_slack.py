@@ -299,3 +299,24 @@ def test_slack_settings_name_what_is_missing():
         SlackSettings.from_env({"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "x", "SLACK_CLIENT_ID": "1"})
     oauth = SlackSettings.from_env({"SLACK_SIGNING_SECRET": "s", "SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "c"})
     assert oauth.uses_oauth and oauth.slash_command == "/security"
+
+
+async def test_the_web_client_does_not_format_debug_lines_nobody_logs():
+    """slack_sdk formats each request and response for DEBUG when its logger's own level is unset
+    (it reads `logger.level`); the client's logger carries the effective level instead, and a
+    level an operator set (DEBUG to see the calls) is kept."""
+    import aiohttp
+
+    from bot.adapters.slack.adapter import make_web_client
+
+    settings = SlackSettings("secret", "xoxb-1", None, None, None)
+    sdk = logging.getLogger("slack_sdk.web.async_base_client")
+    saved = sdk.level
+    try:
+        async with aiohttp.ClientSession() as session:
+            sdk.setLevel(logging.NOTSET)
+            assert make_web_client(settings, session).logger.level > logging.DEBUG
+            sdk.setLevel(logging.DEBUG)
+            assert make_web_client(settings, session).logger.level == logging.DEBUG
+    finally:
+        sdk.setLevel(saved)

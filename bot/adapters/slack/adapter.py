@@ -73,6 +73,16 @@ _MESSAGE, _ACTION, _START = EventKind.MESSAGE, EventKind.ACTION, EventKind.START
 USER_INFO_SECONDS = 30  # one users.info answer serves both the role and the name of one event
 
 
+def _sdk_logger() -> logging.Logger:
+    """slack_sdk's client logger with its own level set: slack_sdk asks `logger.level <= DEBUG`, not
+    whether DEBUG is enabled, so with the level unset (NOTSET, 0) it formats every request and
+    response, the whole payload, for a debug line nobody logs: a third of each call's CPU."""
+    logger = logging.getLogger("slack_sdk.web.async_base_client")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logger.getEffectiveLevel())
+    return logger
+
+
 def make_web_client(settings: SlackSettings, session: aiohttp.ClientSession) -> AsyncWebClient:
     """One client (and one HTTP session) for every call, retrying rate limits and server errors."""
     kwargs: dict[str, Any] = {}
@@ -82,6 +92,7 @@ def make_web_client(settings: SlackSettings, session: aiohttp.ClientSession) -> 
         token=settings.bot_token,
         session=session,
         timeout=10,
+        logger=_sdk_logger(),
         # A 429 was not posted: safe to repeat at once. A 5xx or a lost connection may have been
         # posted: those are left to the delivery, which looks before sending again.
         retry_handlers=[
@@ -364,7 +375,7 @@ class SlackAdapter:
         if bot is None:
             return None
         return AsyncWebClient(token=bot.bot_token, base_url=self.client.base_url, session=self.client.session,
-                              retry_handlers=self.client.retry_handlers)
+                              retry_handlers=self.client.retry_handlers, logger=self.client.logger)
 
     async def _channel_for(self, client: AsyncWebClient, team: str, channel: str) -> str:
         """A user id stands for the DM with that user; files need the DM's channel id."""
