@@ -297,3 +297,28 @@ async def test_a_slack_users_report_reaches_a_lead_on_line(engine, fake_line):
     [push] = fake_line.calls(PUSH)
     assert push.json["to"] == lead
     assert "自社診断の結果が届きました" in fake_line.delivered[lead][0]["text"]
+
+
+async def test_no_proxy_lookup_per_request_unless_the_environment_names_a_proxy(engine, fake_line, monkeypatch):
+    """line-bot-sdk's session would look for a proxy and a .netrc entry in a thread before every
+    request; without proxy settings it does not, and with them it still finds the proxy."""
+    from bot.adapters.line.adapter import LineAdapter
+    from bot.core.delivery import Delivery
+    from bot.store.display_names import DisplayNames
+
+    def adapter() -> LineAdapter:
+        return LineAdapter(line_settings(fake_line), engine=engine,
+                           delivery=Delivery(engine, DisplayNames(engine.store.client, engine.store.keys)))
+
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NETRC"):
+        monkeypatch.delenv(name, raising=False)
+    direct = adapter()
+    assert direct._api_client.rest_client.pool_manager.trust_env is False
+    assert direct._blob_client.rest_client.pool_manager.trust_env is False
+    assert await direct.display_name(ConversationKey("line", BOT, USER)) == "鈴木"  # requests still go out
+    await direct.close()
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    proxied = adapter()
+    assert proxied._api_client.rest_client.pool_manager.trust_env is True
+    await proxied.close()
