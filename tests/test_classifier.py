@@ -7,8 +7,9 @@ Two labelled sets measure it; neither is copied into the examples the model lear
 - tests/data/heldout_blind.tsv and heldout_blind2.tsv to heldout_blind4.tsv: each written by someone who
   never saw the examples or the other sets (label `other` is `unknown` here). All four have since been
   read while examples were written, so none is blind any more; their figures are printed and held to
-  what was reached. No example may be a near copy of one of their lines. A fifth set, written elsewhere
-  and never seen while working on the examples, measures the model from outside.
+  what was reached. No example may be a near copy of one of their lines. A fifth set,
+  heldout_blind5.tsv, written elsewhere and unread while the examples were written, was run once on
+  the finished model: the figure from outside.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ BLIND = "tests/data/heldout_blind.tsv"
 BLIND2 = "tests/data/heldout_blind2.tsv"
 BLIND3 = "tests/data/heldout_blind3.tsv"
 BLIND4 = "tests/data/heldout_blind4.tsv"
+BLIND5 = "tests/data/heldout_blind5.tsv"
 CONFIDENT = classifier_module.CONFIDENT  # the confidence at which a report opens at once (bot/flows/incidents/flow.py)
 
 
@@ -189,6 +191,28 @@ def test_the_fourth_blind_held_out_set(classifier, content, project_root, capsys
     with capsys.disabled():
         print(summary("fourth held-out (blind at its first run only)", m))
     assert m["accuracy"] >= 0.99
+    assert m["confident_wrong"] <= 0.01
+    assert m["ms"] <= 1.0
+    assert confident_false_incidents(m, content.intents.incident_kinds) == []
+
+
+def test_the_fifth_blind_held_out_set(classifier, content, project_root, capsys):
+    """420 utterances by a fifth writer who saw nothing of the project (the same brief as the
+    others: the label definitions only), kept unread until the model of the fourth set's round was
+    finished, then run once: the honest figure of issue 11 for that model.
+
+    First run: 387/420 = 92.1 % right, 0.2 % confident (>= 0.6) and wrong (1), no confident false
+    incident; 0.07 ms an utterance. The 95 % target is not met. Of the 33 misses, 23 are one incident
+    kind taken for another (macros enabled → suspicious_email rather than malware; a company login
+    typed into a fake Dropbox or Instagram page → account_takeover rather than phishing), all but one
+    below the confidence at which a report opens by itself. The assertions hold what the run gave.
+    """
+    rows = blind(project_root, BLIND5)
+    assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
+    m = measure(classifier, rows)
+    with capsys.disabled():
+        print(summary("fifth blind held-out", m))
+    assert m["accuracy"] >= 0.92
     assert m["confident_wrong"] <= 0.01
     assert m["ms"] <= 1.0
     assert confident_false_incidents(m, content.intents.incident_kinds) == []
