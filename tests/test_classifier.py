@@ -9,7 +9,8 @@ Two labelled sets measure it; neither is copied into the examples the model lear
   read while examples were written, so none is blind any more; their figures are printed and held to
   what was reached. No example may be a near copy of one of their lines. A fifth set,
   heldout_blind5.tsv, written elsewhere and unread while the examples were written, was run once on
-  the finished model: the figure from outside.
+  the finished model of the fourth set's round, then read too (the near-copy test covers it); a sixth,
+  written elsewhere, measures the model of the fifth set's round.
 """
 from __future__ import annotations
 
@@ -98,15 +99,17 @@ def test_the_blind_held_out_set(classifier, content, project_root, capsys):
     set's first run (which read this set's misses too): 93.9 % and 0.7 %. After the third set's run,
     about 550 examples written in new words for the kinds of phrasing all three sets' misses showed
     (this set's misses were read again): 97.8 % and 0.0 %. After the fourth set's run, about 750
-    examples in new words for the kinds all four sets' misses showed: 98.5 % and 0.0 %. The assertions
-    hold what is reached.
+    examples in new words for the kinds all four sets' misses showed: 98.5 % and 0.0 %. After the fifth
+    set's run, about 540 examples in new words for concepts none of the sets had taught (macros enabled,
+    a login from a fake share notice, a DDoS ransom threat, Search Console notices, the bot's operator):
+    99.3 % and 0.0 %. The assertions hold what is reached.
     """
     rows = blind(project_root)
     assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
     m = measure(classifier, rows)
     with capsys.disabled():
         print(summary("blind held-out", m))
-    assert m["accuracy"] >= 0.985
+    assert m["accuracy"] >= 0.99
     assert m["confident_wrong"] <= 0.01
     assert m["ms"] <= 1.0
     # Nothing typed about something else is taken, confidently, for an incident (nobody paged by accident).
@@ -135,14 +138,17 @@ def test_the_second_blind_held_out_set(classifier, content, project_root, capsys
     kept; a former employee still signed in; threats by LINE or DM; a question about a threat with
     nothing happened; a symptom alone): 96.0 %, 0.5 % (👍 among them), none. The assertions hold what
     is reached. After the fourth set's run, about 750 more examples for the kinds all four sets' misses
-    showed: 98.6 %, 0.2 % (👍), none.
+    showed: 98.6 %, 0.2 % (👍), none. After the fifth set's run, about 540 more examples, and the
+    previous round's examples that put lost papers under data_leak moved to lost_device (the convention
+    of content/intents.yaml): 98.1 %, 0.7 % (3: 👍, and two papers left on a train or in a café, which
+    this set's writer labelled data_leak and the model now, by that convention, calls lost_device), none.
     """
     rows = blind(project_root, BLIND2)
     assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
     m = measure(classifier, rows)
     with capsys.disabled():
         print(summary("second blind held-out", m))
-    assert m["accuracy"] >= 0.985
+    assert m["accuracy"] >= 0.98
     assert m["confident_wrong"] <= 0.01
     assert m["ms"] <= 1.0
     assert confident_false_incidents(m, content.intents.incident_kinds) == []
@@ -160,7 +166,9 @@ def test_the_third_blind_held_out_set(classifier, content, project_root, capsys)
     words matter for the advice, not its lines: the near-copy test below covers it too, and 11 older
     examples that happened to match its lines were reworded): 97.6 %, 0.7 % (3), none. After the fourth
     set's run, about 750 more examples for the kinds all four sets' misses showed: 99.3 %, 0.0 %, none.
-    These figures are optimistic; the fifth set, never seen, measures the model.
+    After the fifth set's run (about 540 more examples; lost papers now lost_device by the convention of
+    content/intents.yaml): 99.0 %, 0.5 % (the two papers left behind that this writer labelled
+    data_leak), none. These figures are optimistic; the sixth set, never seen, measures the model.
     """
     rows = blind(project_root, BLIND3)
     assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
@@ -182,15 +190,18 @@ def test_the_fourth_blind_held_out_set(classifier, content, project_root, capsys
     figure), 392/420 = 93.3 %, 0.7 % confident and wrong (3), no confident false incident. This set
     is NO LONGER BLIND: its misses were then read with the other three sets' and about 750 examples
     written in new words for the kinds they showed (none a near copy of its lines, see below):
-    417/420 = 99.3 %, 0.2 % (1, 👍), none. That figure is optimistic; the fifth set, written elsewhere
-    and never seen, measures the model. The assertions hold what is reached.
+    417/420 = 99.3 %, 0.2 % (1, 👍), none. After the fifth set's run, about 540 more examples, and
+    lost papers moved from data_leak to lost_device by the convention of content/intents.yaml (this
+    writer labelled three such lines data_leak; two are now confidently lost_device): 412/420 = 98.1 %,
+    0.7 % (3: 👍 and those two), none. That figure is optimistic; the sixth set, written elsewhere and
+    never seen, measures the model. The assertions hold what is reached.
     """
     rows = blind(project_root, BLIND4)
     assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
     m = measure(classifier, rows)
     with capsys.disabled():
         print(summary("fourth held-out (blind at its first run only)", m))
-    assert m["accuracy"] >= 0.99
+    assert m["accuracy"] >= 0.98
     assert m["confident_wrong"] <= 0.01
     assert m["ms"] <= 1.0
     assert confident_false_incidents(m, content.intents.incident_kinds) == []
@@ -201,18 +212,22 @@ def test_the_fifth_blind_held_out_set(classifier, content, project_root, capsys)
     others: the label definitions only), kept unread until the model of the fourth set's round was
     finished, then run once: the honest figure of issue 11 for that model.
 
-    First run: 387/420 = 92.1 % right, 0.2 % confident (>= 0.6) and wrong (1), no confident false
-    incident; 0.07 ms an utterance. The 95 % target is not met. Of the 33 misses, 23 are one incident
-    kind taken for another (macros enabled → suspicious_email rather than malware; a company login
-    typed into a fake Dropbox or Instagram page → account_takeover rather than phishing), all but one
-    below the confidence at which a report opens by itself. The assertions hold what the run gave.
+    First run, blind: 387/420 = 92.1 % right, 0.2 % confident (>= 0.6) and wrong (1), no confident
+    false incident; 0.07 ms an utterance. The 95 % target was not met. Of the 33 misses, 23 were one
+    incident kind taken for another (macros enabled → suspicious_email rather than malware; a company
+    login typed into a fake Dropbox or Instagram page → account_takeover rather than phishing). This
+    set is NO LONGER BLIND: its misses were then read with the other four sets' and about 540
+    examples written in new words for the concepts they showed the model did not know, and more
+    (none a near copy of its lines, see below): 409/420 = 97.4 %, 0.0 %, none. That figure is
+    optimistic; the sixth set, written elsewhere and never seen, measures the model. The assertions
+    hold what is reached.
     """
     rows = blind(project_root, BLIND5)
     assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
     m = measure(classifier, rows)
     with capsys.disabled():
-        print(summary("fifth blind held-out", m))
-    assert m["accuracy"] >= 0.92
+        print(summary("fifth held-out (blind at its first run only)", m))
+    assert m["accuracy"] >= 0.97
     assert m["confident_wrong"] <= 0.01
     assert m["ms"] <= 1.0
     assert confident_false_incidents(m, content.intents.incident_kinds) == []
@@ -231,9 +246,9 @@ def _edits(a: str, b: str) -> int:
 
 def test_no_example_is_a_near_copy_of_a_blind_line(content, project_root):
     """The examples are written in their own words: none is within a few edits (2, or a quarter of the
-    line) of a line of any of the four blind sets, folded. Lines shorter than 8 characters are common words
+    line) of a line of any of the five blind sets, folded. Lines shorter than 8 characters are common words
     (「ヘルプ」「了解です」「はい」) that any writer would type the same."""
-    lines = [fold(text) for path in (BLIND, BLIND2, BLIND3, BLIND4) for text, _ in blind(project_root, path)]
+    lines = [fold(text) for path in (BLIND, BLIND2, BLIND3, BLIND4, BLIND5) for text, _ in blind(project_root, path)]
     lines = [line for line in lines if len(line) >= 8]
     examples = {fold(e) for intent in content.intents.intents for e in content.intents.examples[intent]}
     near = []
