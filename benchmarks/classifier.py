@@ -20,7 +20,7 @@ sudachidict-core, fugashi + unidic-lite, and ja-ginza installed from PyPI):
 
 All but nb-cues learn from the same content (content/intents.yaml + intent_examples.yaml).
 Sets: tests/data/incident_utterances.tsv, `train` rows and `test` + `dev` rows (new phrasing)
-apart; with --blind also tests/data/heldout_blind.tsv and heldout_blind2-5.tsv (label `other` is `unknown`).
+apart; with --blind also tests/data/heldout_blind.tsv and heldout_blind2-6.tsv (label `other` is `unknown`).
 Figures: accuracy, the share confident (>= 0.6) and wrong, ms per utterance, and start-up: a
 fresh process importing what the candidate needs and building (or loading) its model, as the
 engine does at start-up (the content is read before the clock starts). The scikit-learn
@@ -284,7 +284,7 @@ def main() -> int:
     sets = {"train": labelled("train"), "test+dev": labelled("test", "dev")}
     if args.blind:
         sets["blind"] = blind()
-        for n in (2, 3, 4, 5):
+        for n in (2, 3, 4, 5, 6):
             sets[f"blind{n}"] = blind(ROOT / "tests" / "data" / f"heldout_blind{n}.tsv")
     print(f"{'candidate':16} " + " ".join(f"{name + f' ({len(rows)})':>24}" for name, rows in sets.items())
           + f" {'ms/utt':>7} {'start-up':>9}")

@@ -4,13 +4,12 @@ Two labelled sets measure it; neither is copied into the examples the model lear
 - tests/data/incident_utterances.tsv: `train` and `test` rows from before issue 11, `dev` rows
   written for it in varied styles (dialect, fragments, typos, English mixed in, app names).
   Their misses were looked at while the examples were written, so their figures are optimistic;
-- tests/data/heldout_blind.tsv and heldout_blind2.tsv to heldout_blind4.tsv: each written by someone who
-  never saw the examples or the other sets (label `other` is `unknown` here). All four have since been
-  read while examples were written, so none is blind any more; their figures are printed and held to
-  what was reached. No example may be a near copy of one of their lines. A fifth set,
-  heldout_blind5.tsv, written elsewhere and unread while the examples were written, was run once on
-  the finished model of the fourth set's round, then read too (the near-copy test covers it); a sixth,
-  written elsewhere, measures the model of the fifth set's round.
+- tests/data/heldout_blind.tsv and heldout_blind2.tsv to heldout_blind6.tsv: each written by someone who
+  never saw the examples or the other sets (label `other` is `unknown` here), and run once on the
+  model of its day before anyone read it. The first five were then read while examples were
+  written, so they are blind no more: their figures are printed and held to what was reached, and no
+  example may be a near copy of one of their lines. The sixth, run once on the model that ships, is
+  the honest figure; it has not been read for examples.
 """
 from __future__ import annotations
 
@@ -31,6 +30,7 @@ BLIND2 = "tests/data/heldout_blind2.tsv"
 BLIND3 = "tests/data/heldout_blind3.tsv"
 BLIND4 = "tests/data/heldout_blind4.tsv"
 BLIND5 = "tests/data/heldout_blind5.tsv"
+BLIND6 = "tests/data/heldout_blind6.tsv"
 CONFIDENT = classifier_module.CONFIDENT  # the confidence at which a report opens at once (bot/flows/incidents/flow.py)
 
 
@@ -67,6 +67,18 @@ def summary(name: str, m: dict) -> str:
 @pytest.fixture(scope="module")
 def classifier(content):
     return IntentClassifier(content.intents)
+
+
+def holds(classifier, content, rows, title: str, *, accuracy: float, capsys) -> None:
+    """Print a held-out set's figures and hold them: at least `accuracy`, at most 1 % confident and
+    wrong, under a millisecond an utterance, no non-incident confidently taken for an incident."""
+    m = measure(classifier, rows)
+    with capsys.disabled():
+        print(summary(title, m))
+    assert m["accuracy"] >= accuracy
+    assert m["confident_wrong"] <= 0.01
+    assert m["ms"] <= 1.0
+    assert confident_false_incidents(m, content.intents.incident_kinds) == []
 
 
 def test_the_labelled_set_is_large_and_covers_every_intent(project_root, content):
@@ -106,14 +118,8 @@ def test_the_blind_held_out_set(classifier, content, project_root, capsys):
     """
     rows = blind(project_root)
     assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
-    m = measure(classifier, rows)
-    with capsys.disabled():
-        print(summary("blind held-out", m))
-    assert m["accuracy"] >= 0.99
-    assert m["confident_wrong"] <= 0.01
-    assert m["ms"] <= 1.0
     # Nothing typed about something else is taken, confidently, for an incident (nobody paged by accident).
-    assert confident_false_incidents(m, content.intents.incident_kinds) == []
+    holds(classifier, content, rows, "blind held-out", accuracy=0.99, capsys=capsys)
 
 
 def confident_false_incidents(m: dict, kinds) -> list:
@@ -145,13 +151,7 @@ def test_the_second_blind_held_out_set(classifier, content, project_root, capsys
     """
     rows = blind(project_root, BLIND2)
     assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
-    m = measure(classifier, rows)
-    with capsys.disabled():
-        print(summary("second blind held-out", m))
-    assert m["accuracy"] >= 0.98
-    assert m["confident_wrong"] <= 0.01
-    assert m["ms"] <= 1.0
-    assert confident_false_incidents(m, content.intents.incident_kinds) == []
+    holds(classifier, content, rows, "second blind held-out", accuracy=0.98, capsys=capsys)
 
 
 def test_the_third_blind_held_out_set(classifier, content, project_root, capsys):
@@ -172,13 +172,7 @@ def test_the_third_blind_held_out_set(classifier, content, project_root, capsys)
     """
     rows = blind(project_root, BLIND3)
     assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
-    m = measure(classifier, rows)
-    with capsys.disabled():
-        print(summary("third held-out (blind at its first run only)", m))
-    assert m["accuracy"] >= 0.99
-    assert m["confident_wrong"] <= 0.01
-    assert m["ms"] <= 1.0
-    assert confident_false_incidents(m, content.intents.incident_kinds) == []
+    holds(classifier, content, rows, "third held-out (blind at its first run only)", accuracy=0.99, capsys=capsys)
 
 
 def test_the_fourth_blind_held_out_set(classifier, content, project_root, capsys):
@@ -198,13 +192,7 @@ def test_the_fourth_blind_held_out_set(classifier, content, project_root, capsys
     """
     rows = blind(project_root, BLIND4)
     assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
-    m = measure(classifier, rows)
-    with capsys.disabled():
-        print(summary("fourth held-out (blind at its first run only)", m))
-    assert m["accuracy"] >= 0.98
-    assert m["confident_wrong"] <= 0.01
-    assert m["ms"] <= 1.0
-    assert confident_false_incidents(m, content.intents.incident_kinds) == []
+    holds(classifier, content, rows, "fourth held-out (blind at its first run only)", accuracy=0.98, capsys=capsys)
 
 
 def test_the_fifth_blind_held_out_set(classifier, content, project_root, capsys):
@@ -224,13 +212,26 @@ def test_the_fifth_blind_held_out_set(classifier, content, project_root, capsys)
     """
     rows = blind(project_root, BLIND5)
     assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
-    m = measure(classifier, rows)
-    with capsys.disabled():
-        print(summary("fifth held-out (blind at its first run only)", m))
-    assert m["accuracy"] >= 0.97
-    assert m["confident_wrong"] <= 0.01
-    assert m["ms"] <= 1.0
-    assert confident_false_incidents(m, content.intents.incident_kinds) == []
+    holds(classifier, content, rows, "fifth held-out (blind at its first run only)", accuracy=0.97, capsys=capsys)
+
+
+def test_the_sixth_blind_held_out_set(classifier, content, project_root, capsys):
+    """420 utterances by a sixth writer who saw nothing of the project (the same brief: the label
+    definitions only), kept unread until the model of the fifth set's round was finished, then run
+    once: the honest figure of issue 11 for the model that ships.
+
+    First run, blind: 400/420 = 95.2 % right (about one point either way on 420 lines), 0.0 %
+    confident (>= 0.6) and wrong, no confident false incident; 0.08 ms an utterance. All 20 misses
+    are below the confidence at which a report opens by itself: 9 one incident kind taken for
+    another (a worm's mail sent in our name → suspicious_email rather than malware), 2
+    non-incidents for an incident at 0.14-0.28 (「Slackだけじゃなくて、LINEでも使える？」, a
+    hospital's systems all acting up), the rest among the non-incidents. 15 of its lines are within
+    a few edits of an example written before the set existed (「承知いたしました」「どんな相談に乗って
+    くれるんですか」: what anyone types); without them, 385/405 = 95.1 %. Not read for examples.
+    """
+    rows = blind(project_root, BLIND6)
+    assert len(rows) >= 400 and {gold for _, gold in rows} <= set(classifier.intents)
+    holds(classifier, content, rows, "sixth blind held-out", accuracy=0.95, capsys=capsys)
 
 
 def _edits(a: str, b: str) -> int:
