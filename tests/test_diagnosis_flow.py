@@ -189,8 +189,12 @@ async def test_help_during_the_check_shows_the_question_again(chat):
 
 async def test_unknown_text_in_the_menu_gets_a_hint_and_the_menu(chat):
     replies = await chat.send("こんにちは")
-    assert "うまく読み取れませんでした" in render_replies(replies)
+    text = render_replies(replies)
+    assert "うまく読み取れませんでした" in text
+    # Someone in trouble whose words were not recognised is pointed at the incident desk first.
+    assert "困ったことが起きているなら「緊急相談」" in text
     assert isinstance(replies[-1], Choices)
+    assert replies[-1].options[0].label == "緊急相談"
 
 
 async def test_repeated_event_id_is_ignored(chat, engine):
