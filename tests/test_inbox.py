@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.core.inbox_worker import InboxWorker
@@ -14,6 +15,15 @@ TENANT = "{test:T1}"
 
 def _job(n: int, who: str = "u1") -> Job:
     return Job("test.job", {"n": n}, order_key=who)
+
+
+@pytest.fixture
+async def inbox_and_queue(store):
+    """The inbox and a started work queue (stopped after the test)."""
+    queue = WorkQueue(workers=2, capacity=10)
+    await queue.start()
+    yield Inbox(store.client, store.keys), queue
+    await queue.stop()
 
 
 async def _until(condition, timeout: float = 5.0) -> None:
@@ -61,10 +71,8 @@ async def test_the_lease_holder_handles_each_persons_jobs_in_order(store):
         await queue.stop()
 
 
-async def test_a_job_that_meets_a_store_error_is_tried_again_before_the_next(store):
-    inbox = Inbox(store.client, store.keys)
-    queue = WorkQueue(workers=2, capacity=10)
-    await queue.start()
+async def test_a_job_that_meets_a_store_error_is_tried_again_before_the_next(inbox_and_queue):
+    inbox, queue = inbox_and_queue
     attempts: list[int] = []
 
     async def handle(payload: dict) -> None:
@@ -81,7 +89,6 @@ async def test_a_job_that_meets_a_store_error_is_tried_again_before_the_next(sto
         assert attempts == [1, 1, 1, 2]
     finally:
         await worker.stop()
-        await queue.stop()
 
 
 async def test_one_process_at_a_time_and_the_next_takes_over(store):
@@ -158,7 +165,8 @@ async def test_tenants_are_shared_out_between_processes_and_none_is_handled_twic
             await queue.stop()
 
 
-async def test_a_job_stored_by_another_process_is_read_on_its_news_not_at_the_next_poll(store, monkeypatch):
+async def test_a_job_stored_by_another_process_is_read_on_its_news_not_at_the_next_poll(store, inbox_and_queue,
+                                                                                        monkeypatch):
     """The process that stores a job for a tenant another process reads publishes the tenant in the
     same round trip; the reader wakes on it. With the polls set to 30 s, only the news can explain
     a job handled within seconds (and a job stored without news waits for the poll)."""
@@ -166,9 +174,7 @@ async def test_a_job_stored_by_another_process_is_read_on_its_news_not_at_the_ne
 
     monkeypatch.setattr(inbox_worker, "POLL_SECONDS", 30.0)
     monkeypatch.setattr(inbox_worker, "IDLE_POLL_SECONDS", 30.0)
-    inbox = Inbox(store.client, store.keys)
-    queue = WorkQueue(workers=2, capacity=10)
-    await queue.start()
+    inbox, queue = inbox_and_queue
     handled: list[int] = []
 
     async def handle(payload: dict) -> None:
@@ -189,4 +195,3 @@ async def test_a_job_stored_by_another_process_is_read_on_its_news_not_at_the_ne
         await _until(lambda: handled == [0, 1, 2])
     finally:
         await worker.stop()
-        await queue.stop()

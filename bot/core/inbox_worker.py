@@ -67,10 +67,10 @@ class InboxWorker:
             event.set()
 
     def wake(self, tenant: str) -> None:
-        """A job was stored for `tenant` here: read now rather than at the next poll."""
-        event = self._wake.get(tenant)
-        if event is not None:
-            event.set()
+        """A job was stored for `tenant` here: read now rather than at the next poll (taking the
+        lease first if nobody reads the tenant here yet)."""
+        if tenant in self._wake:
+            self.nudge(tenant)
         elif self._leases is not None:
             asyncio.get_running_loop().create_task(self._claim(tenant))
 

@@ -93,8 +93,8 @@ class Inbox:
         self._lease = client.register_script(_LEASE_SCRIPT)
         self._release = client.register_script(_RELEASE_SCRIPT)
         self.cluster = isinstance(client, RedisCluster)
-        self._registered: set[str] = set()
-        self.batch = CommandBatcher(client)  # concurrent webhooks' puts and workers' clean-ups share round trips  # tenants this process already added to the registry
+        self._registered: set[str] = set()  # tenants this process already added to the registry
+        self.batch = CommandBatcher(client)  # concurrent webhooks' puts and workers' clean-ups share round trips
 
     async def put(self, tenant: str, jobs: list[tuple[str, Job]], *, announce: bool = False) -> int:
         """Store (dedupe id or "", job) pairs in order; returns how many were new. Raises RedisError

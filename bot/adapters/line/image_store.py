@@ -8,7 +8,6 @@ score. Knowing one URL tells nothing about another.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import secrets
@@ -19,6 +18,7 @@ import redis.asyncio as aioredis
 from bot.core.images import render_preview
 from bot.core.offload import Offload
 from bot.core.replies import Image
+from bot.core.single_flight import SingleFlight
 from bot.store.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class ImageStore:
         self.keys = keys
         self.offload = offload
         self.draw = draw
-        self._drawing: dict[str, asyncio.Future] = {}  # token -> (original, preview) being drawn here
+        self._drawing: SingleFlight[tuple[bytes, bytes]] = SingleFlight()  # by token, drawn here
         self._keep = client.register_script(_KEEP_DRAWING)
 
     async def save(self, image: Image, *, ttl_seconds: int = CHART_TTL_SECONDS) -> str:
@@ -59,12 +59,9 @@ class ImageStore:
         drawn, spec = await self.client.hmget(self.keys.image(token), [variant, "spec"])
         if drawn is not None or spec is None:
             return drawn
-        drawing = self._drawing.get(token)
-        if drawing is None:  # LINE asks for the original and the preview together: one drawing
-            drawing = self._drawing[token] = asyncio.ensure_future(self._draw_and_keep(token, json.loads(spec)))
-            drawing.add_done_callback(lambda _: self._drawing.pop(token, None))
-        drawn = await asyncio.shield(drawing)
-        return None if drawn is None else drawn[0 if variant == "original" else 1]
+        # LINE asks for the original and the preview together: one drawing.
+        drawn = await self._drawing.run(token, lambda: self._draw_and_keep(token, json.loads(spec)))
+        return drawn[0 if variant == "original" else 1]
 
     async def _draw_and_keep(self, token: str, spec: dict) -> tuple[bytes, bytes]:
         png = await self.draw(Image(spec["name"], spec["alt"], spec["renderer"], spec["params"]))

@@ -45,6 +45,7 @@ from bot.core.events import (
     IncomingEvent,
 )
 from bot.core.replies import Document, Image, Reply
+from bot.core.single_flight import SingleFlight
 from bot.settings import SlackSettings
 from bot.store.conversations import STORE_ERRORS
 from bot.store.inbox import Job
@@ -113,7 +114,7 @@ class SlackAdapter:
         self._dm_channels: dict[tuple[str, str], str] = {}
         self.roles = PlatformRoles(store.client, store.keys)
         self._user_info: dict[ConversationKey, tuple[float, dict]] = {}
-        self._asking: dict[ConversationKey, asyncio.Future] = {}  # users.info calls under way
+        self._asking: SingleFlight[dict | None] = SingleFlight()  # users.info calls under way
         self.installations = RedisInstallationStore(store.client, store.keys)
         oauth = None
         if settings.uses_oauth:
@@ -323,11 +324,7 @@ class SlackAdapter:
         cached = self._user_info.get(who)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        asking = self._asking.get(who)
-        if asking is None:
-            asking = self._asking[who] = asyncio.ensure_future(self._ask_users_info(who))
-            asking.add_done_callback(lambda _: self._asking.pop(who, None))
-        return await asyncio.shield(asking)
+        return await self._asking.run(who, lambda: self._ask_users_info(who))
 
     async def _ask_users_info(self, who: ConversationKey) -> dict | None:
         try:
