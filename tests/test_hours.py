@@ -137,7 +137,11 @@ def test_ipa_business_desk_takes_mail_any_time_and_answers_on_working_days(conte
     assert state.state == SEND_NOW and state.next_opening == at(2026, 11, 30, 0, 0) and state.next_is_whole_day
     text = contact_text(content, desk, saturday)
     assert "いつでも送れますが" in text and "11月30日(月) 以降" in text and "00:00" not in text
-    assert availability(desk, at(2026, 11, 27, 20, 0)).state == SEND_OPEN
+    friday_night = at(2026, 11, 27, 22, 20)
+    assert availability(desk, friday_night).state == SEND_OPEN
+    # Answered on working days, at hours not known here: at 22:20 nobody is said to be reading it.
+    night = contact_text(content, desk, friday_night)
+    assert "今日は窓口の営業日です" in night and "いまは読まれて回答される" not in night
     assert availability(desk, at(2027, 1, 2, 10, 0)).next_opening == at(2027, 1, 4, 0, 0)
 
 

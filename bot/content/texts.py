@@ -204,6 +204,7 @@ REQUIRED_TEXTS: dict[str, frozenset[str]] = {
     "incident.closed_now": _p("reason", "next", "advice"),
     "incident.send_now": _p("reason", "next", "advice"),
     "incident.send_open": _p("until"),
+    "incident.send_open_day": _NONE,
     "incident.contact_note": _p("note"),
     "incident.severity": _p("level"),
     "incident.severity_low": _NONE,

@@ -84,7 +84,8 @@ def availability_text(content: Content, contact: Contact, state: Availability, n
     if state.state == OPEN:
         return render("incident.open_now", until=until)
     if state.state not in (CLOSED, SEND_NOW):
-        return render("incident.send_open", until=until)
+        # Read all day (hours not known to the hour): no claim that someone reads it at this moment.
+        return render("incident.send_open", until=until) if state.until else render("incident.send_open_day")
     reason = render("incident.closed_reason", holiday=state.reason) if state.reason else ""
     opening = (moment_text(content, state.next_opening, now=now, whole_day=state.next_is_whole_day)
                if state.next_opening else "-")
